@@ -1,0 +1,13 @@
+package memory_test
+
+import (
+	"testing"
+
+	"github.com/civicloop/civicloop/adapters/memory"
+	"github.com/civicloop/civicloop/org"
+	"github.com/civicloop/civicloop/org/orgtest"
+)
+
+func TestOrgConformance(t *testing.T) {
+	orgtest.Run(t, func(t *testing.T) org.Store { return memory.NewOrgStore() })
+}
