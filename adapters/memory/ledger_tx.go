@@ -1,0 +1,178 @@
+package memory
+
+import (
+	"fmt"
+
+	"github.com/civicloop/civicloop/ledger"
+)
+
+// ledgerTx is the ledger.Tx of LedgerStore.Apply. It works on the store's
+// state directly (the store's mutex is held), which is safe because the
+// rules change state only after all checks passed and nothing here fails.
+type ledgerTx struct {
+	s *LedgerStore
+	// records are the full records handed to the rules by Transfer during
+	// this Apply, so the same ID yields the same pointer.
+	records map[ledger.TransferID]*ledger.TransferRecord
+	// last is the index of the transfer the latest PutEntry or PutTransfer
+	// touched, or -1.
+	last int32
+	// recent caches the indexes of the accounts looked up last, sparing
+	// map lookups when a transfer's entries are put.
+	recent [4]ledgerRecentAccount
+	next   int
+	// recs is lent to ledger.Apply for new records (ledger.RecordBuffer).
+	recs []ledger.TransferRecord
+}
+
+var _ ledger.RecordBuffer = (*ledgerTx)(nil)
+
+// RecordBuffer implements ledger.RecordBuffer.
+func (tx *ledgerTx) RecordBuffer(n int) []ledger.TransferRecord {
+	if cap(tx.recs) < n {
+		tx.recs = make([]ledger.TransferRecord, n)
+	}
+	return tx.recs[:n]
+}
+
+type ledgerRecentAccount struct {
+	id ledger.AccountID
+	i  int32
+}
+
+// index returns the index of account id, or false.
+func (tx *ledgerTx) index(id ledger.AccountID) (int32, bool) {
+	for k := range tx.recent {
+		if r := &tx.recent[k]; r.id == id && id != "" {
+			return r.i, true
+		}
+	}
+	i, ok := tx.s.ids[id]
+	if ok {
+		tx.recent[tx.next] = ledgerRecentAccount{id: id, i: i}
+		tx.next = (tx.next + 1) % len(tx.recent)
+	}
+	return i, ok
+}
+
+func (tx *ledgerTx) reset() {
+	// Drop what the records lent to Apply point to, so that they can be
+	// collected; keep the space for the next Apply.
+	clear(tx.recs)
+	if cap(tx.recs) > 1<<16 {
+		tx.recs = nil
+	}
+	clear(tx.records)
+	tx.last = -1
+	tx.recent = [4]ledgerRecentAccount{}
+}
+
+// The not-found errors of the Tx. The rules turn them into refusals with
+// their own messages; static values keep the common "new transfer" path free
+// of allocations.
+var (
+	errLedgerTxAccount  = fmt.Errorf("memory: %w", ledger.ErrAccountNotFound)
+	errLedgerTxTransfer = fmt.Errorf("memory: %w", ledger.ErrTransferNotFound)
+)
+
+// Account implements ledger.Tx.
+func (tx *ledgerTx) Account(id ledger.AccountID) (*ledger.AccountState, error) {
+	i, ok := tx.index(id)
+	if !ok {
+		return nil, errLedgerTxAccount
+	}
+	return &tx.s.acct(i).AccountState, nil
+}
+
+// Transfer implements ledger.Tx.
+func (tx *ledgerTx) Transfer(id ledger.TransferID) (*ledger.TransferRecord, error) {
+	if r, ok := tx.records[id]; ok {
+		return r, nil
+	}
+	i, ok := tx.s.tids[id]
+	if !ok {
+		return nil, errLedgerTxTransfer
+	}
+	r := tx.s.record(tx.s.transferAt(i))
+	if tx.records == nil {
+		tx.records = make(map[ledger.TransferID]*ledger.TransferRecord)
+	}
+	tx.records[id] = &r
+	return &r, nil
+}
+
+// PutAccount implements ledger.Tx: the state was changed in place.
+func (tx *ledgerTx) PutAccount(*ledger.AccountState) error { return nil }
+
+// PutEntry implements ledger.Tx.
+func (tx *ledgerTx) PutEntry(e ledger.EntryRecord) error {
+	ai, _ := tx.index(e.Account)
+	a := tx.s.acct(ai)
+	i, t := tx.transferFor(e.Transfer)
+	if t.kind == 0 { // not yet put: the entries of a new transfer come first
+		t.recorded, t.effective = ledgerMicros(e.RecordedAt), ledgerMicros(e.EffectiveAt)
+	}
+	a.appendEntry(ledgerEntry{tr: i, balance: e.Balance, version: e.Version, hash: e.Hash})
+	return nil
+}
+
+// transferFor returns the stored transfer with this ID, creating an empty
+// one for a transfer whose entries come before its record.
+func (tx *ledgerTx) transferFor(id ledger.TransferID) (int32, *ledgerTransfer) {
+	if tx.last >= 0 {
+		if t := tx.s.transferAt(tx.last); t.id == id {
+			return tx.last, t
+		}
+	}
+	i, ok := tx.s.tids[id]
+	var t *ledgerTransfer
+	if ok {
+		t = tx.s.transferAt(i)
+	} else {
+		i, t = tx.s.newTransfer(id)
+	}
+	tx.last = i
+	return i, t
+}
+
+// PutTransfer implements ledger.Tx.
+func (tx *ledgerTx) PutTransfer(r *ledger.TransferRecord) error {
+	_, t := tx.transferFor(r.ID)
+	if cached, ok := tx.records[r.ID]; ok && cached != r {
+		*cached = *r
+	}
+	t.fp, t.kind, t.status = r.Fingerprint, r.Kind, r.Status
+	t.recorded, t.effective = ledgerMicros(r.RecordedAt), ledgerMicros(r.EffectiveAt)
+	t.reason, t.principal = r.Reason, r.Principal
+	t.np = 0
+	inline := len(r.Postings) <= len(t.inline) && r.Status != ledger.StatusRefused
+	if inline {
+		for i := range r.Postings {
+			p := &r.Postings[i]
+			ai, _ := tx.index(p.Account)
+			t.inline[i] = ledgerPosting{acct: ai, side: p.Side, units: p.Units}
+		}
+		t.np = uint8(len(r.Postings))
+	}
+	plain := inline && r.Ref == "" && r.Units == 0 && len(r.Metadata) == 0 && r.HoldUntil.IsZero() &&
+		r.PostedUnits == 0 && r.ResolvedBy == "" && r.ReversedBy == "" && r.RefusalCode == "" && r.RefusalMessage == ""
+	if plain {
+		t.x = nil
+	} else {
+		// A fresh value each time: a reader may hold the old one.
+		t.x = &ledgerTransferExtra{ref: r.Ref, units: r.Units, metadata: r.Metadata, holdUntil: ledgerMicros(r.HoldUntil),
+			postedUnits: r.PostedUnits, resolvedBy: r.ResolvedBy, reversedBy: r.ReversedBy,
+			refusalCode: r.RefusalCode, refusalMessage: r.RefusalMessage}
+		if !inline {
+			t.x.raw = r.Postings
+		}
+	}
+	if r.Kind == ledger.KindHold {
+		if r.Status == ledger.StatusPending {
+			tx.s.pending[r.ID] = tx.last
+		} else {
+			delete(tx.s.pending, r.ID)
+		}
+	}
+	return nil
+}

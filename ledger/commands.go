@@ -1,0 +1,242 @@
+package ledger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// This file holds the Service's commands: each validates its request,
+// builds a Command and applies it through Store.Apply.
+
+// Transfer moves value between accounts at once, or places a hold when
+// req.HoldUntil is set. It returns the Result and, when the transfer was
+// refused now or the first time, the refusal as error (also in Result.Err).
+// Refusals: ErrInvalid, ErrInvalidAmount, ErrOverflow, ErrUnbalanced,
+// ErrMetadataTooLarge (not recorded), ErrAccountNotFound, ErrAccountClosed,
+// ErrAssetMismatch, ErrInsufficientFunds, ErrCeilingExceeded (recorded: a
+// retry returns them), ErrIdempotencyConflict.
+func (s *Service) Transfer(ctx context.Context, req TransferRequest) (Result, error) {
+	one, _ := s.oneCommand.Get().(*[1]Command)
+	if one == nil {
+		one = new([1]Command)
+	}
+	defer s.oneCommand.Put(one)
+	if err := s.transferCommand(&one[0], &req, s.now()); err != nil {
+		return Result{ID: req.ID, Err: err}, err
+	}
+	return s.applyOne(ctx, one)
+}
+
+// TransferBatch applies many transfers and holds in order in one store
+// write, so that a store can amortise its commit. Each request succeeds or
+// is refused on its own, exactly as with Transfer, and gets one Result, in
+// order; later requests see the effect of earlier ones. The error is for the
+// whole call (cancelled context, store failure, more than MaxBatch
+// requests): then nothing was applied.
+func (s *Service) TransferBatch(ctx context.Context, reqs []TransferRequest) ([]Result, error) {
+	if len(reqs) > MaxBatch {
+		return nil, fmt.Errorf("ledger: transfer batch: %d requests exceed %d: %w", len(reqs), MaxBatch, ErrInvalid)
+	}
+	now := s.now()
+	cmds := make([]Command, 0, len(reqs))
+	idx := make([]int, 0, len(reqs)) // position in results of each command
+	results := make([]Result, len(reqs))
+	for i := range reqs {
+		cmds = append(cmds, Command{})
+		if err := s.transferCommand(&cmds[len(cmds)-1], &reqs[i], now); err != nil {
+			cmds = cmds[:len(cmds)-1]
+			results[i] = Result{ID: reqs[i].ID, Err: err}
+			continue
+		}
+		idx = append(idx, i)
+	}
+	applied, err := s.store.Apply(ctx, cmds)
+	if err != nil {
+		s.opts.Logger.ErrorContext(ctx, "ledger: apply batch", "transfers", len(cmds), "err", err)
+		return nil, err
+	}
+	for j, r := range applied {
+		results[idx[j]] = r
+	}
+	return results, nil
+}
+
+// UnknownUnits is the Command.Units of a partial post whose hold does not
+// exist (or is not a hold), so its amount has no scale to convert with; the
+// rules refuse such a post before they look at its amount.
+const UnknownUnits = -1
+
+// Post settles a pending hold, in full or (req.Amount not zero) in part,
+// releasing the rest. Refusals: ErrTransferNotFound, ErrNotPending,
+// ErrHoldExpired, ErrInvalidAmount (more than held, or partial post of a
+// hold with more than two postings), besides those of Transfer.
+func (s *Service) Post(ctx context.Context, req PostRequest) (Result, error) {
+	now := s.now()
+	what := subject{"post", string(req.ID)}
+	cmd := Command{ID: req.ID, Kind: KindPost, Ref: req.Hold, Reason: req.Reason, Principal: req.Principal,
+		Metadata: cloneMetadata(req.Metadata), RecordedAt: now, EffectiveAt: micros(req.EffectiveAt)}
+	if err := s.checkRef(what, &cmd, "hold"); err != nil {
+		return Result{ID: req.ID, Err: err}, err
+	}
+	if !req.Amount.IsZero() {
+		if req.Amount.Sign() < 0 {
+			err := fmt.Errorf("ledger: %s: field amount: %s is negative: %w", what, req.Amount, ErrInvalidAmount)
+			return Result{ID: req.ID, Err: err}, err
+		}
+		// The scale is the hold's asset's; read it to convert. The rules
+		// check the amount against the hold again inside the write.
+		hold, err := s.store.Transfer(ctx, req.Hold)
+		switch {
+		case err == nil && len(hold.Postings) > 0:
+			units, err := hold.Postings[0].Asset.ToUnits(req.Amount)
+			if err != nil {
+				err = fmt.Errorf("ledger: %s: field amount: %w", what, err)
+				return Result{ID: req.ID, Err: err}, err
+			}
+			cmd.Units = units
+		case err == nil || errors.Is(err, ErrTransferNotFound):
+			// Hold names no hold: the rules refuse the post whatever the
+			// amount, and record the refusal like any other.
+			cmd.Units = UnknownUnits
+		default:
+			return Result{ID: req.ID, Err: err}, err
+		}
+	}
+	return s.finishAndApply(ctx, cmd)
+}
+
+// Void releases a pending hold. Refusals: ErrTransferNotFound, ErrNotPending,
+// besides the validation errors of Transfer.
+func (s *Service) Void(ctx context.Context, req VoidRequest) (Result, error) {
+	cmd := Command{ID: req.ID, Kind: KindVoid, Ref: req.Hold, Reason: req.Reason, Principal: req.Principal,
+		Metadata: cloneMetadata(req.Metadata), RecordedAt: s.now()}
+	if err := s.checkRef(subject{"void", string(req.ID)}, &cmd, "hold"); err != nil {
+		return Result{ID: req.ID, Err: err}, err
+	}
+	return s.finishAndApply(ctx, cmd)
+}
+
+// Reverse undoes a posted transfer or post with a new transfer (req.ID)
+// that swaps its debits and credits and references it. Refusals:
+// ErrTransferNotFound, ErrNotReversible, ErrAlreadyReversed,
+// ErrInsufficientFunds and ErrCeilingExceeded (a reversal obeys floors and
+// ceilings), ErrAccountClosed, besides the validation errors of Transfer.
+func (s *Service) Reverse(ctx context.Context, req ReverseRequest) (Result, error) {
+	cmd := Command{ID: req.ID, Kind: KindReversal, Ref: req.Original, Reason: req.Reason, Principal: req.Principal,
+		Metadata: cloneMetadata(req.Metadata), RecordedAt: s.now(), EffectiveAt: micros(req.EffectiveAt)}
+	if err := s.checkRef(subject{"reversal", string(req.ID)}, &cmd, "original"); err != nil {
+		return Result{ID: req.ID, Err: err}, err
+	}
+	return s.finishAndApply(ctx, cmd)
+}
+
+// ExpireHolds releases every pending hold whose deadline is at or before
+// now, recording each expiry under ExpirePrefix + the hold's ID, and returns
+// how many it expired. Running it again, or concurrently, expires nothing
+// twice. The ledger runs no timers: call it from a ticker or a job.
+func (s *Service) ExpireHolds(ctx context.Context, now time.Time) (int, error) {
+	now = micros(now)
+	const page = 500
+	expired := 0
+	for {
+		ids, err := s.store.DueHolds(ctx, now, page)
+		if err != nil {
+			return expired, err
+		}
+		if len(ids) == 0 {
+			return expired, nil
+		}
+		cmds := make([]Command, len(ids))
+		for i, id := range ids {
+			cmds[i] = Command{ID: ExpirePrefix + id, Kind: KindExpire, Ref: id, Principal: "ledger", RecordedAt: now, EffectiveAt: now}
+			cmds[i].Fingerprint = Fingerprint(&cmds[i])
+		}
+		results, err := s.store.Apply(ctx, cmds)
+		if err != nil {
+			return expired, err
+		}
+		progress := false
+		for _, r := range results {
+			if r.Err == nil && r.Status == StatusExpired {
+				progress = true
+				if !r.Replayed {
+					expired++
+				}
+			}
+		}
+		s.opts.Logger.DebugContext(ctx, "ledger: expired holds", "due", len(ids), "expired", expired)
+		if !progress || len(ids) < page {
+			return expired, nil
+		}
+	}
+}
+
+// checkRef validates the ID, reference and common fields of a post, void or
+// reversal.
+func (s *Service) checkRef(what subject, cmd *Command, refField string) error {
+	if cmd.ID == "" {
+		cmd.ID = TransferID(s.opts.NewID())
+	}
+	if err := validateTransferID(what, cmd.ID); err != nil {
+		return err
+	}
+	if err := validateID(what, refField, string(cmd.Ref)); err != nil {
+		return err
+	}
+	return validateCommon(what, cmd.Reason, cmd.Principal, cmd.Metadata)
+}
+
+// finishAndApply fingerprints cmd, defaults its effective time and applies
+// it alone.
+func (s *Service) finishAndApply(ctx context.Context, cmd Command) (Result, error) {
+	cmd.Fingerprint = Fingerprint(&cmd)
+	if cmd.EffectiveAt.IsZero() {
+		cmd.EffectiveAt = cmd.RecordedAt
+	}
+	one := [1]Command{cmd}
+	return s.applyOne(ctx, &one)
+}
+
+// applyOne applies one[0] alone and clears it.
+func (s *Service) applyOne(ctx context.Context, one *[1]Command) (Result, error) {
+	cmd := &one[0]
+	rs, err := s.store.Apply(ctx, one[:])
+	defer func() { *cmd = Command{} }()
+	if err != nil {
+		s.opts.Logger.ErrorContext(ctx, "ledger: apply", "transfer", string(cmd.ID), "err", err)
+		return Result{ID: cmd.ID}, err
+	}
+	if len(rs) != 1 {
+		return Result{ID: cmd.ID}, fmt.Errorf("ledger: store returned %d results for 1 command: %w", len(rs), ErrInvariant)
+	}
+	return rs[0], rs[0].Err
+}
+
+// transferCommand validates a transfer request and builds its command in
+// cmd.
+func (s *Service) transferCommand(cmd *Command, req *TransferRequest, now time.Time) error {
+	ps, err := ValidateTransfer(req)
+	if err != nil {
+		return err
+	}
+	*cmd = Command{
+		ID: req.ID, Kind: KindTransfer, Postings: ps, Reason: req.Reason, Principal: req.Principal,
+		Metadata: cloneMetadata(req.Metadata), RecordedAt: now,
+		EffectiveAt: micros(req.EffectiveAt), HoldUntil: micros(req.HoldUntil),
+	}
+	if cmd.ID == "" {
+		cmd.ID = TransferID(s.opts.NewID())
+	}
+	if !cmd.HoldUntil.IsZero() {
+		// Whether the deadline is still ahead is for the rules to say:
+		// a retry after the deadline must return the first outcome.
+		cmd.Kind = KindHold
+	}
+	cmd.Fingerprint = Fingerprint(cmd)
+	if cmd.EffectiveAt.IsZero() {
+		cmd.EffectiveAt = now
+	}
+	return nil
+}

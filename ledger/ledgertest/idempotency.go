@@ -1,0 +1,129 @@
+package ledgertest
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/civicloop/civicloop/ledger"
+)
+
+var idempotencyTests = []subtest{
+	{name: "RetryReturnsFirstOutcome", fn: testRetrySame},
+	{name: "RetriedRefusalStaysRefused", fn: testRetryRefusal},
+	{name: "ConflictingContent", fn: testConflict},
+	{name: "ConflictAcrossKinds", fn: testConflictKinds},
+	{name: "DuplicateInBatch", fn: testDuplicateInBatch},
+	{name: "RetryOfResolvedHold", fn: testRetryResolvedHold},
+}
+
+func testRetrySame(t *testing.T, f *Fixture) {
+	f.Issuer("issuer", Points)
+	f.Open("vol-1", Points)
+	first, err := f.Move("t1", Points, "issuer", "vol-1", "4")
+	require.NoError(t, err)
+	require.False(t, first.Replayed)
+	f.Clock.Advance(time10m) // the recorded time is not part of the content
+	for i := 0; i < 3; i++ {
+		again, err := f.Move("t1", Points, "issuer", "vol-1", "4.00")
+		require.NoError(t, err)
+		require.True(t, again.Replayed)
+		require.Equal(t, first.Status, again.Status)
+		require.Equal(t, first.ID, again.ID)
+	}
+	f.RequireBalance("vol-1", "4", "4")
+	st, err := f.Svc.Statement(f.Ctx, "vol-1", 0, 10)
+	require.NoError(t, err)
+	require.Len(t, st.Entries, 1)
+}
+
+func testRetryRefusal(t *testing.T, f *Fixture) {
+	f.Issuer("issuer", Points)
+	f.Open("vol-1", Points)
+	f.Open("shop", Points)
+	first, err := f.Move("buy", Points, "vol-1", "shop", "3")
+	require.ErrorIs(t, err, ledger.ErrInsufficientFunds)
+	f.MustMove("fund", Points, "issuer", "vol-1", "10")
+	again, err := f.Move("buy", Points, "vol-1", "shop", "3")
+	require.ErrorIs(t, err, ledger.ErrInsufficientFunds, "the first outcome stands")
+	require.True(t, again.Replayed)
+	require.Equal(t, ledger.StatusRefused, again.Status)
+	require.Equal(t, first.Err.Error(), again.Err.Error())
+	f.RequireBalance("vol-1", "10", "10")
+	f.MustMove("buy-2", Points, "vol-1", "shop", "3")
+}
+
+func testConflict(t *testing.T, f *Fixture) {
+	f.Issuer("issuer", Points)
+	f.Open("vol-1", Points)
+	f.Open("vol-2", Points)
+	f.MustMove("t1", Points, "issuer", "vol-1", "4")
+	variants := []ledger.TransferRequest{
+		{ID: "t1", Postings: ledger.Move(Points, "issuer", "vol-1", D("5")), Reason: "test", Principal: "tester"},
+		{ID: "t1", Postings: ledger.Move(Points, "issuer", "vol-2", D("4")), Reason: "test", Principal: "tester"},
+		{ID: "t1", Postings: ledger.Move(Points, "issuer", "vol-1", D("4")), Reason: "other", Principal: "tester"},
+		{ID: "t1", Postings: ledger.Move(Points, "issuer", "vol-1", D("4")), Reason: "test", Principal: "someone"},
+		{ID: "t1", Postings: ledger.Move(Points, "issuer", "vol-1", D("4")), Reason: "test", Principal: "tester", Metadata: map[string]string{"k": "v"}},
+		{ID: "t1", Postings: ledger.Move(Points, "issuer", "vol-1", D("4")), Reason: "test", Principal: "tester", EffectiveAt: Start.Add(-1)},
+	}
+	for _, req := range variants {
+		r, err := f.Svc.Transfer(f.Ctx, req)
+		require.ErrorIs(t, err, ledger.ErrIdempotencyConflict)
+		require.False(t, r.Replayed)
+	}
+	f.RequireBalance("vol-1", "4", "4")
+	f.RequireBalance("vol-2", "0", "0")
+	tr, err := f.Svc.TransferByID(f.Ctx, "t1")
+	require.NoError(t, err)
+	require.True(t, tr.Postings[0].Amount.Equal(D("4")), "the first request stays recorded")
+}
+
+func testConflictKinds(t *testing.T, f *Fixture) {
+	f.Issuer("issuer", Points)
+	f.Open("vol-1", Points)
+	f.MustMove("t1", Points, "issuer", "vol-1", "4")
+	_, err := f.Hold("t1", Points, "issuer", "vol-1", "4", time10m)
+	require.ErrorIs(t, err, ledger.ErrIdempotencyConflict)
+	_, err = f.Svc.Void(f.Ctx, ledger.VoidRequest{ID: "t1", Hold: "t1"})
+	require.ErrorIs(t, err, ledger.ErrIdempotencyConflict)
+	_, err = f.Svc.Reverse(f.Ctx, ledger.ReverseRequest{ID: "t1", Original: "t1"})
+	require.ErrorIs(t, err, ledger.ErrIdempotencyConflict)
+	f.RequireBalance("vol-1", "4", "4")
+}
+
+func testDuplicateInBatch(t *testing.T, f *Fixture) {
+	f.Issuer("issuer", Points)
+	f.Open("vol-1", Points)
+	req := ledger.TransferRequest{ID: "t1", Postings: ledger.Move(Points, "issuer", "vol-1", D("2"))}
+	other := ledger.TransferRequest{ID: "t1", Postings: ledger.Move(Points, "issuer", "vol-1", D("3"))}
+	rs, err := f.Svc.TransferBatch(f.Ctx, []ledger.TransferRequest{req, req, other})
+	require.NoError(t, err)
+	require.Len(t, rs, 3)
+	require.NoError(t, rs[0].Err)
+	require.False(t, rs[0].Replayed)
+	require.NoError(t, rs[1].Err)
+	require.True(t, rs[1].Replayed)
+	require.ErrorIs(t, rs[2].Err, ledger.ErrIdempotencyConflict)
+	f.RequireBalance("vol-1", "2", "2")
+}
+
+func testRetryResolvedHold(t *testing.T, f *Fixture) {
+	f.Issuer("issuer", Points)
+	f.Open("vol-1", Points)
+	f.Open("shop", Points)
+	f.MustMove("fund", Points, "issuer", "vol-1", "10")
+	_, err := f.Hold("h1", Points, "vol-1", "shop", "4", time10m)
+	require.NoError(t, err)
+	_, err = f.Svc.Post(f.Ctx, ledger.PostRequest{ID: "p1", Hold: "h1"})
+	require.NoError(t, err)
+	r, err := f.Hold("h1", Points, "vol-1", "shop", "4", time10m)
+	require.NoError(t, err)
+	require.True(t, r.Replayed)
+	require.Equal(t, ledger.StatusPending, r.Status, "a retried hold returns its first outcome")
+	r, err = f.Svc.Post(f.Ctx, ledger.PostRequest{ID: "p1", Hold: "h1"})
+	require.NoError(t, err)
+	require.True(t, r.Replayed)
+	require.Equal(t, ledger.StatusPosted, r.Status)
+	f.RequireBalance("vol-1", "6", "6")
+	f.RequireBalance("shop", "4", "4")
+}
