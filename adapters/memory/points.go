@@ -1,0 +1,374 @@
+package memory
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/civicloop/civicloop/org"
+	"github.com/civicloop/civicloop/points"
+)
+
+var _ points.Store = (*PointsStore)(nil)
+
+// PointsStore is an in-memory points.Store, safe for concurrent use. One
+// mutex guards everything, so a Commit is atomic and isolated.
+type PointsStore struct {
+	mu sync.Mutex
+
+	records   map[string]points.Record
+	bySource  map[string]string
+	recsByVol map[org.VolunteerID][]pointsKey
+
+	wallets   map[org.VolunteerID]points.Wallet
+	lots      map[string]*pointsLotRow
+	lotsByVol map[org.VolunteerID][]*pointsLotRow // every lot, by (EarnedAt, ID)
+	expIdx    []pointsExpEntry                    // lots that may expire, by (ExpiresAt, ID)
+	expDirty  bool
+	expHead   int
+
+	awards      map[string]points.Award
+	awardsByVol map[org.VolunteerID][]pointsKey
+	levels      map[org.VolunteerID][]points.LevelChange
+	usage       map[pointsUsageKey]int64 // hundredths of a point
+
+	objections  map[string]points.Objection
+	objByRecord map[string][]string
+
+	items       map[string]points.Item
+	redemptions map[string]points.Redemption
+	redByVol    map[org.VolunteerID][]pointsKey // by (HeldAt, ID)
+	held        map[string]struct{}
+
+	certs    map[string]points.Certificate
+	seqs     map[string]int64
+	refusals []org.Refusal
+
+	opIDs   map[string]struct{}
+	pending map[string]points.Op
+	opOrder []string
+	opHead  int
+	opSeq   int64
+}
+
+// pointsLotRow holds a lot; gen numbers its latest expiry index entry, so
+// that older entries for the same lot are recognised as stale.
+type pointsLotRow struct {
+	lot points.Lot
+	gen uint32
+}
+
+// pointsExpEntry is an entry of the expiry index.
+type pointsExpEntry struct {
+	at  time.Time
+	row *pointsLotRow
+	gen uint32
+}
+
+func cmpExpEntry(a, b pointsExpEntry) int {
+	if c := a.at.Compare(b.at); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.row.lot.ID, b.row.lot.ID)
+}
+
+func cmpLotRow(a, b *pointsLotRow) int {
+	if c := a.lot.EarnedAt.Compare(b.lot.EarnedAt); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.lot.ID, b.lot.ID)
+}
+
+type pointsUsageKey struct {
+	v      org.VolunteerID
+	period string
+}
+
+// pointsKey orders entries by time, then ID.
+type pointsKey struct {
+	at time.Time
+	id string
+}
+
+func cmpPointsKey(a, b pointsKey) int {
+	if c := a.at.Compare(b.at); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.id, b.id)
+}
+
+// insertKey inserts k into the sorted list s.
+func insertKey(s []pointsKey, k pointsKey) []pointsKey {
+	if n := len(s); n == 0 || cmpPointsKey(s[n-1], k) < 0 {
+		return append(s, k)
+	}
+	i, _ := slices.BinarySearchFunc(s, k, cmpPointsKey)
+	return slices.Insert(s, i, k)
+}
+
+// NewPointsStore returns an empty in-memory points store.
+func NewPointsStore() *PointsStore {
+	return &PointsStore{
+		records: map[string]points.Record{}, bySource: map[string]string{}, recsByVol: map[org.VolunteerID][]pointsKey{},
+		wallets: map[org.VolunteerID]points.Wallet{}, lots: map[string]*pointsLotRow{}, lotsByVol: map[org.VolunteerID][]*pointsLotRow{},
+		awards: map[string]points.Award{}, awardsByVol: map[org.VolunteerID][]pointsKey{}, levels: map[org.VolunteerID][]points.LevelChange{}, usage: map[pointsUsageKey]int64{},
+		objections: map[string]points.Objection{}, objByRecord: map[string][]string{},
+		items: map[string]points.Item{}, redemptions: map[string]points.Redemption{}, redByVol: map[org.VolunteerID][]pointsKey{}, held: map[string]struct{}{},
+		certs: map[string]points.Certificate{}, seqs: map[string]int64{},
+		opIDs: map[string]struct{}{}, pending: map[string]points.Op{},
+	}
+}
+
+func cloneAward(a points.Award) points.Award {
+	a.Lines = slices.Clone(a.Lines)
+	return a
+}
+
+func cloneObjection(o points.Objection) points.Objection {
+	o.Trail = slices.Clone(o.Trail)
+	return o
+}
+
+func cloneRedemption(r points.Redemption) points.Redemption {
+	r.Allocations = slices.Clone(r.Allocations)
+	return r
+}
+
+func cloneCertificate(c points.Certificate) points.Certificate {
+	c.Services = slices.Clone(c.Services)
+	return c
+}
+
+// Commit implements points.Store.
+func (s *PointsStore) Commit(ctx context.Context, c *points.Change) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(c); err != nil {
+		return err
+	}
+	s.apply(c)
+	return nil
+}
+
+// check verifies every condition of c without changing anything.
+func (s *PointsStore) check(c *points.Change) error {
+	for _, w := range c.Wallets {
+		if got := s.wallets[w.Volunteer].Version; got != w.Version-1 {
+			return fmt.Errorf("memory: wallet %q: version %d, change expects %d: %w", w.Volunteer, got, w.Version-1, points.ErrConflict)
+		}
+	}
+	if id, ok := firstDup(len(c.NewRecords), func(i int) string { return c.NewRecords[i].ID }); ok {
+		return fmt.Errorf("memory: record %q twice in one change: %w", id, points.ErrDuplicate)
+	}
+	for _, r := range c.NewRecords {
+		if _, ok := s.records[r.ID]; ok {
+			return fmt.Errorf("memory: record %q: %w", r.ID, points.ErrDuplicate)
+		}
+		if r.SourceKey != "" {
+			if _, ok := s.bySource[r.SourceKey]; ok {
+				return fmt.Errorf("memory: record source key %q: %w", r.SourceKey, points.ErrDuplicate)
+			}
+		}
+	}
+	for _, r := range c.Records {
+		old, ok := s.records[r.ID]
+		if !ok {
+			return fmt.Errorf("memory: record %q: %w", r.ID, points.ErrNotFound)
+		}
+		if old.Version != r.Version-1 {
+			return fmt.Errorf("memory: record %q: version %d, change expects %d: %w", r.ID, old.Version, r.Version-1, points.ErrConflict)
+		}
+	}
+	if id, ok := firstDup(len(c.Awards), func(i int) string { return c.Awards[i].ID }); ok {
+		return fmt.Errorf("memory: award %q twice in one change: %w", id, points.ErrDuplicate)
+	}
+	for _, a := range c.Awards {
+		if _, ok := s.awards[a.ID]; ok {
+			return fmt.Errorf("memory: award %q: %w", a.ID, points.ErrDuplicate)
+		}
+	}
+	if id, ok := firstDup(len(c.Ops), func(i int) string { return c.Ops[i].ID }); ok {
+		return fmt.Errorf("memory: ledger op %q twice in one change: %w", id, points.ErrDuplicate)
+	}
+	for _, op := range c.Ops {
+		if _, ok := s.opIDs[op.ID]; ok {
+			return fmt.Errorf("memory: ledger op %q: %w", op.ID, points.ErrDuplicate)
+		}
+	}
+	for _, ct := range c.Certificates {
+		if _, ok := s.certs[ct.Number]; ok {
+			return fmt.Errorf("memory: certificate %q: %w", ct.Number, points.ErrDuplicate)
+		}
+	}
+	for _, o := range c.Objections {
+		if got := s.objections[o.ID].Version; got != o.Version-1 {
+			return fmt.Errorf("memory: objection %q: version %d, change expects %d: %w", o.ID, got, o.Version-1, points.ErrConflict)
+		}
+	}
+	for _, u := range c.Usage {
+		if _, err := points.PointsAsset.ToUnits(u.Points); err != nil {
+			return fmt.Errorf("memory: usage of %q in %s: %w: %w", u.Volunteer, u.Period, points.ErrInvalidAmount, err)
+		}
+	}
+	if len(c.Items) == 0 && len(c.Stock) == 0 {
+		return s.checkRedemptions(c)
+	}
+	items := map[string]points.Item{}
+	for _, it := range c.Items {
+		old, ok := s.items[it.ID]
+		if old.Version != it.Version-1 {
+			return fmt.Errorf("memory: item %q: version %d, change expects %d: %w", it.ID, old.Version, it.Version-1, points.ErrConflict)
+		}
+		if ok {
+			it.Stock = old.Stock
+		}
+		items[it.ID] = it
+	}
+	for _, d := range c.Stock {
+		it, ok := items[d.Item]
+		if !ok {
+			if it, ok = s.items[d.Item]; !ok {
+				return fmt.Errorf("memory: stock of item %q: %w", d.Item, points.ErrNotFound)
+			}
+		}
+		if it.Unlimited {
+			continue
+		}
+		if it.Stock+d.Delta < 0 {
+			return fmt.Errorf("memory: item %q: stock %d cannot take %d: %w", d.Item, it.Stock, d.Delta, points.ErrOutOfStock)
+		}
+		it.Stock += d.Delta
+		items[d.Item] = it
+	}
+	return s.checkRedemptions(c)
+}
+
+func (s *PointsStore) checkRedemptions(c *points.Change) error {
+	for _, r := range c.Redemptions {
+		if got := s.redemptions[r.ID].Version; got != r.Version-1 {
+			return fmt.Errorf("memory: redemption %q: version %d, change expects %d: %w", r.ID, got, r.Version-1, points.ErrConflict)
+		}
+	}
+	return nil
+}
+
+// firstDup returns an ID that occurs twice among n IDs: a linear scan for
+// the few IDs of an ordinary change, a set for a large one.
+func firstDup(n int, id func(int) string) (string, bool) {
+	if n <= 16 {
+		for i := 1; i < n; i++ {
+			for j := 0; j < i; j++ {
+				if id(i) == id(j) {
+					return id(i), true
+				}
+			}
+		}
+		return "", false
+	}
+	seen := make(map[string]struct{}, n)
+	for i := 0; i < n; i++ {
+		if _, ok := seen[id(i)]; ok {
+			return id(i), true
+		}
+		seen[id(i)] = struct{}{}
+	}
+	return "", false
+}
+
+// apply writes a checked change.
+func (s *PointsStore) apply(c *points.Change) {
+	for _, w := range c.Wallets {
+		s.wallets[w.Volunteer] = w
+	}
+	for _, r := range c.NewRecords {
+		s.records[r.ID] = r
+		if r.SourceKey != "" {
+			s.bySource[r.SourceKey] = r.ID
+		}
+		s.recsByVol[r.Volunteer] = insertKey(s.recsByVol[r.Volunteer], pointsKey{r.At(), r.ID})
+	}
+	for _, r := range c.Records {
+		s.records[r.ID] = r
+	}
+	for _, a := range c.Awards {
+		s.awards[a.ID] = cloneAward(a)
+		s.awardsByVol[a.Volunteer] = insertKey(s.awardsByVol[a.Volunteer], pointsKey{a.At, a.ID})
+	}
+	for _, l := range c.Lots {
+		row, existed := s.lots[l.ID]
+		wasEmpty := !existed || row.lot.Remaining.Sign() <= 0
+		if existed {
+			row.lot = l
+		} else {
+			row = &pointsLotRow{lot: l}
+			s.lots[l.ID] = row
+			byVol := s.lotsByVol[l.Volunteer]
+			if n := len(byVol); n == 0 || cmpLotRow(byVol[n-1], row) < 0 {
+				s.lotsByVol[l.Volunteer] = append(byVol, row)
+			} else {
+				i, _ := slices.BinarySearchFunc(byVol, row, cmpLotRow)
+				s.lotsByVol[l.Volunteer] = slices.Insert(byVol, i, row)
+			}
+		}
+		if !l.ExpiresAt.IsZero() && l.Remaining.Sign() > 0 && wasEmpty {
+			row.gen++
+			e := pointsExpEntry{at: l.ExpiresAt, row: row, gen: row.gen}
+			if n := len(s.expIdx); n > s.expHead && cmpExpEntry(s.expIdx[n-1], e) > 0 {
+				s.expDirty = true
+			}
+			s.expIdx = append(s.expIdx, e)
+		}
+	}
+	for _, u := range c.Usage {
+		n, _ := points.PointsAsset.ToUnits(u.Points) // checked by check
+		s.usage[pointsUsageKey{u.Volunteer, u.Period}] += n
+	}
+	for _, lc := range c.Levels {
+		s.levels[lc.Volunteer] = append(s.levels[lc.Volunteer], lc)
+	}
+	for _, o := range c.Objections {
+		if o.Version == 1 {
+			s.objByRecord[o.Record] = append(s.objByRecord[o.Record], o.ID)
+		}
+		s.objections[o.ID] = cloneObjection(o)
+	}
+	for _, it := range c.Items {
+		if old, ok := s.items[it.ID]; ok {
+			it.Stock = old.Stock
+		}
+		s.items[it.ID] = it
+	}
+	for _, d := range c.Stock {
+		if it := s.items[d.Item]; !it.Unlimited {
+			it.Stock += d.Delta
+			s.items[d.Item] = it
+		}
+	}
+	for _, r := range c.Redemptions {
+		if r.Version == 1 {
+			s.redByVol[r.Volunteer] = insertKey(s.redByVol[r.Volunteer], pointsKey{r.HeldAt, r.ID})
+		}
+		s.redemptions[r.ID] = cloneRedemption(r)
+		if r.Status == points.RedemptionHeld {
+			s.held[r.ID] = struct{}{}
+		} else {
+			delete(s.held, r.ID)
+		}
+	}
+	for _, ct := range c.Certificates {
+		s.certs[ct.Number] = cloneCertificate(ct)
+	}
+	for _, op := range c.Ops {
+		s.opSeq++
+		op.Seq = s.opSeq
+		s.opIDs[op.ID] = struct{}{}
+		s.pending[op.ID] = op
+		s.opOrder = append(s.opOrder, op.ID)
+	}
+}

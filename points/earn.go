@@ -1,0 +1,201 @@
+package points
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+var (
+	sixty  = decimal.NewFromInt(60)
+	zero   = decimal.Zero
+	hundth = int32(2)
+)
+
+// Hours computes the hours a record credits under the scheme: sign-out minus
+// sign-in minus travel (or the entered hours), rounded to the step, and cut
+// to the per-activity cap. It returns the hours and a note explaining them.
+// Entered hours over the cap, and a result that is not positive, are refused
+// with ErrInvalidHours.
+func (s *Scheme) Hours(in RecordInput) (decimal.Decimal, string, error) {
+	if err := in.Validate(); err != nil {
+		return zero, "", err
+	}
+	var raw decimal.Decimal
+	var note string
+	if in.SignIn.IsZero() {
+		raw = in.EnteredHours
+		if raw.GreaterThan(s.MaxHoursPerActivity) {
+			return zero, "", fmt.Errorf("points: record: field hours: %s is over the cap of %s per activity: %w", raw, s.MaxHoursPerActivity, ErrInvalidHours)
+		}
+		note = fmt.Sprintf("entered %s h", raw)
+	} else {
+		served := in.SignOut.Sub(in.SignIn) - in.Travel
+		if served <= 0 {
+			return zero, "", fmt.Errorf("points: record: field travel: %s leaves no service time in %s: %w", in.Travel, in.SignOut.Sub(in.SignIn), ErrInvalidHours)
+		}
+		// Whole minutes, then hours with enough digits for any step.
+		raw = decimal.NewFromInt(int64(served/time.Minute)).DivRound(sixty, 6)
+		note = fmt.Sprintf("signed in %s, out %s, travel %s: %s min", in.SignIn.Format("15:04"), in.SignOut.Format("15:04"), in.Travel, decimal.NewFromInt(int64(served/time.Minute)))
+	}
+	h := s.round(raw)
+	note += fmt.Sprintf(", rounded %s to %s h: %s h", s.HoursRounding, s.HoursStep, h)
+	if h.GreaterThan(s.MaxHoursPerActivity) {
+		h = s.MaxHoursPerActivity
+		note += fmt.Sprintf(", cut to the cap of %s h", h)
+	}
+	if h.Sign() <= 0 {
+		return zero, "", fmt.Errorf("points: record: field hours: %s rounds to %s, below the step of %s h: %w", raw, h, s.HoursStep, ErrInvalidHours)
+	}
+	return h, note, nil
+}
+
+// round rounds h to the scheme's step.
+func (s *Scheme) round(h decimal.Decimal) decimal.Decimal {
+	q := h.Div(s.HoursStep)
+	if s.HoursRounding == RoundNearest {
+		q = q.Round(0)
+	} else {
+		q = q.Truncate(0)
+	}
+	return q.Mul(s.HoursStep).Truncate(hundth)
+}
+
+// Line is one line of an award's statement: what it adds (or takes) and why.
+// The points of an award are the sum of its lines.
+type Line struct {
+	// Code classifies the line: base, day, hard_to_staff, cap_activity,
+	// cap_day, cap_week, cap_month, bonus, penalty, reversal, debt_repaid,
+	// not_recovered.
+	Code string `json:"code"`
+	// Text explains the line in words, with the numbers used.
+	Text string `json:"text"`
+	// Points the line adds (negative: takes).
+	Points decimal.Decimal `json:"points"`
+}
+
+// Usage is the service points a volunteer was already awarded in the day,
+// week and month of an activity; caps are checked against it.
+type Usage struct {
+	Day, Week, Month decimal.Decimal
+}
+
+// Earning is the result of applying the scheme to one confirmed record.
+type Earning struct {
+	// RuleID is the rule applied; empty when no rule was valid.
+	RuleID string
+	Points decimal.Decimal
+	Lines  []Line
+}
+
+// Earn applies the rule valid at the record's time to its hours: the rate
+// of its category, the day and hard-to-staff multipliers, then the caps per
+// activity, day, week and month given what was already used. Points are
+// truncated to 2 decimals after each step. It is a pure function.
+func (s *Scheme) Earn(rec Record, used Usage) Earning {
+	at := rec.At()
+	rule, ok := s.RuleAt(at)
+	if !ok {
+		return Earning{Points: zero, Lines: []Line{{Code: "base", Text: "no earning rule valid at " + at.Format(time.RFC3339), Points: zero}}}
+	}
+	e := Earning{RuleID: rule.ID}
+	rate, ok := rule.Rates[rec.Activity.Category]
+	cat := rec.Activity.Category
+	if !ok {
+		rate, cat = rule.Rates["*"], "*"
+	}
+	pts := rec.Hours.Mul(rate).Truncate(hundth)
+	e.add("base", rec.Hours.String()+" h × "+rate.String()+" points/h (category "+cat+", rule "+rule.ID+")", pts)
+	var day string
+	if len(rule.Days) > 0 {
+		day = at.In(s.Location).Format(time.DateOnly)
+	}
+	for _, d := range rule.Days {
+		if d.Date == day {
+			next := pts.Mul(d.Factor).Truncate(hundth)
+			e.add("day", fmt.Sprintf("× %s on %s (%s)", d.Factor, d.Date, d.Name), next.Sub(pts))
+			pts = next
+		}
+	}
+	if rec.Activity.HardToStaff && !rule.HardToStaff.IsZero() {
+		next := pts.Mul(rule.HardToStaff).Truncate(hundth)
+		e.add("hard_to_staff", fmt.Sprintf("× %s for a hard-to-staff service", rule.HardToStaff), next.Sub(pts))
+		pts = next
+	}
+	// Caps in minor units: cheap, exact (all amounts have scale 2).
+	ptsU := units(pts)
+	cap := func(code, what string, limit, already decimal.Decimal) {
+		if limit.IsZero() {
+			return
+		}
+		room := units(limit) - units(already)
+		if room < 0 {
+			room = 0
+		}
+		if ptsU > room {
+			e.add(code, "cap of "+limit.String()+" "+what+", "+already.String()+" already awarded", PointsAsset.FromUnits(room-ptsU))
+			ptsU = room
+		}
+	}
+	cap("cap_activity", "per activity", rule.Caps.PerActivity, zero)
+	cap("cap_day", "per day", rule.Caps.PerDay, used.Day)
+	cap("cap_week", "per week", rule.Caps.PerWeek, used.Week)
+	cap("cap_month", "per month", rule.Caps.PerMonth, used.Month)
+	if ptsU != units(pts) {
+		pts = PointsAsset.FromUnits(ptsU)
+	}
+	e.Points = pts
+	return e
+}
+
+// units returns an amount of scale at most 2 in hundredths. Amounts reaching
+// here were validated; one that is not representable panics, as a bug.
+func units(d decimal.Decimal) int64 {
+	u, err := PointsAsset.ToUnits(d)
+	if err != nil {
+		panic("points: " + err.Error())
+	}
+	return u
+}
+
+func (e *Earning) add(code, text string, p decimal.Decimal) {
+	e.Lines = append(e.Lines, Line{Code: code, Text: text, Points: p})
+}
+
+// Periods returns the start of the day, ISO week (Monday) and month that
+// contain t in the scheme's location, and the end of the latest of them.
+func (s *Scheme) Periods(t time.Time) (day, week, month, end time.Time) {
+	lt := t.In(s.Location)
+	y, m, d := lt.Date()
+	day = time.Date(y, m, d, 0, 0, 0, 0, s.Location)
+	wd := (int(lt.Weekday()) + 6) % 7 // Monday = 0
+	week = day.AddDate(0, 0, -wd)
+	month = time.Date(y, m, 1, 0, 0, 0, 0, s.Location)
+	end = month.AddDate(0, 1, 0)
+	if we := week.AddDate(0, 0, 7); we.After(end) {
+		end = we
+	}
+	return day, week, month, end
+}
+
+// Level returns the star level reached with the given cumulative hours.
+func (s *Scheme) Level(hours decimal.Decimal) int {
+	h, err := HoursAsset.ToUnits(hours)
+	if err != nil { // more than 2 decimals: compare exactly
+		n := 0
+		for _, th := range s.StarThresholds {
+			if hours.GreaterThanOrEqual(th) {
+				n++
+			}
+		}
+		return n
+	}
+	n := 0
+	for _, th := range s.starUnits {
+		if h >= th {
+			n++
+		}
+	}
+	return n
+}

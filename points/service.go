@@ -1,0 +1,321 @@
+package points
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/civicloop/civicloop/ledger"
+	"github.com/civicloop/civicloop/org"
+)
+
+// Directory is what points needs from the organisation: volunteer look-up
+// and the policy. *org.Service satisfies it. When the Directory also
+// implements org.CounterSink (as *org.Service does), confirmed hours and
+// points are rolled up to the organising node.
+type Directory interface {
+	// Volunteer returns a registered volunteer, or an error wrapping
+	// org.ErrNotFound.
+	Volunteer(ctx context.Context, id org.VolunteerID) (org.Volunteer, error)
+	// Policy returns the policy every command is authorised against.
+	Policy() org.Policy
+}
+
+// Options configure a Service. nil or zero fields mean defaults.
+type Options struct {
+	// Scheme is the points scheme; see Scheme for its defaults.
+	Scheme Scheme
+	// Now is the clock; default time.Now in UTC.
+	Now func() time.Time
+	// NewID generates record, objection, redemption and item IDs; default
+	// 16 random hex characters.
+	NewID func() string
+	// NewCode generates pickup codes; default 8 random decimal digits.
+	NewCode func() string
+	// Logger receives refusals and ledger failures; default discards.
+	Logger *slog.Logger
+	// Policy overrides the directory's policy when set.
+	Policy org.Policy
+	// Counters receives the roll-ups of confirmed hours and points per
+	// organising node; default the directory when it implements
+	// org.CounterSink.
+	Counters org.CounterSink
+	// NoRollups turns roll-ups off.
+	NoRollups bool
+	// CertificatePrefix starts certificate numbers; default "ZYFW".
+	CertificatePrefix string
+	// Retries is how often a command retries on ErrConflict; default 16.
+	Retries int
+}
+
+func (o *Options) validate(dir Directory) error {
+	if o.Now == nil {
+		o.Now = func() time.Time { return time.Now().UTC() }
+	}
+	if o.NewID == nil {
+		o.NewID = randomID
+	}
+	if o.NewCode == nil {
+		o.NewCode = randomCode
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Policy == nil {
+		o.Policy = dir.Policy()
+	}
+	if o.Policy == nil {
+		return fmt.Errorf("points: options: field policy: the directory has none and none is given: %w", ErrInvalid)
+	}
+	if o.Counters == nil && !o.NoRollups {
+		if cs, ok := dir.(org.CounterSink); ok {
+			o.Counters = cs
+		}
+	}
+	if o.NoRollups {
+		o.Counters = nil
+	}
+	if o.CertificatePrefix == "" {
+		o.CertificatePrefix = "ZYFW"
+	}
+	if o.Retries < 0 {
+		return fmt.Errorf("points: options: field retries: %d is negative: %w", o.Retries, ErrInvalid)
+	}
+	if o.Retries == 0 {
+		o.Retries = 16
+	}
+	return o.Scheme.validate()
+}
+
+func randomID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func randomCode() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	for i := range b {
+		b[i] = '0' + b[i]%10
+	}
+	return string(b[:])
+}
+
+// Service applies the points scheme's commands. Every command validates its
+// input, asks the policy, writes one atomic Change to the Store (the points
+// store decides), then applies the ledger operations the change carries
+// (the ledger follows). It is safe for concurrent use.
+type Service struct {
+	store  Store
+	book   *book
+	dir    Directory
+	opts   Options
+	scheme *Scheme
+	log    *slog.Logger
+}
+
+// New returns a Service over a points store, the ledger and the directory.
+// opts may be nil.
+func New(store Store, led *ledger.Service, dir Directory, opts *Options) (*Service, error) {
+	switch {
+	case store == nil:
+		return nil, fmt.Errorf("points: new: field store: nil: %w", ErrInvalid)
+	case led == nil:
+		return nil, fmt.Errorf("points: new: field ledger: nil: %w", ErrInvalid)
+	case dir == nil:
+		return nil, fmt.Errorf("points: new: field directory: nil: %w", ErrInvalid)
+	}
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if err := o.validate(dir); err != nil {
+		return nil, err
+	}
+	s := &Service{store: store, dir: dir, opts: o, log: o.Logger}
+	s.scheme = &s.opts.Scheme
+	s.book = &book{led: led, allowNegative: o.Scheme.AllowNegative}
+	return s, nil
+}
+
+// Scheme returns the scheme in force, with defaults filled in.
+func (s *Service) Scheme() Scheme { return *s.scheme }
+
+// Store returns the store the service was built on.
+func (s *Service) Store() Store { return s.store }
+
+func (s *Service) now() time.Time { return micros(s.opts.Now()) }
+
+// micros returns t in UTC truncated to microseconds, the precision every
+// store keeps; the zero time stays zero.
+func micros(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return t.UTC().Truncate(time.Microsecond)
+}
+
+// Actions checked against the policy.
+const (
+	ActRecord      org.Action = "points.record"
+	ActConfirm     org.Action = "points.confirm"
+	ActObject      org.Action = "points.object"
+	ActResolve     org.Action = "points.resolve"
+	ActBonus       org.Action = "points.bonus"
+	ActPenalty     org.Action = "points.penalty"
+	ActItem        org.Action = "points.item"
+	ActRedeem      org.Action = "points.redeem"
+	ActFulfil      org.Action = "points.fulfil"
+	ActCancel      org.Action = "points.cancel"
+	ActCertificate org.Action = "points.certificate"
+)
+
+// authorize asks the policy; a refusal is recorded and returned wrapping
+// ErrForbidden (and the policy's org.ErrForbidden).
+func (s *Service) authorize(ctx context.Context, a org.Actor, act org.Action, t org.Target) error {
+	err := s.opts.Policy.Authorize(ctx, a, act, t)
+	if err == nil {
+		return nil
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return s.refuse(ctx, a, act, t, err)
+}
+
+// refuse records a refusal in the store's refusal log, logs it at Warn and
+// returns it wrapping ErrForbidden.
+func (s *Service) refuse(ctx context.Context, a org.Actor, act org.Action, t org.Target, why error) error {
+	err := fmt.Errorf("points: %s: actor %q: %w: %w", act, a.ID, why, ErrForbidden)
+	r := org.Refusal{Actor: a, Action: act, Target: t, Reason: err.Error(), At: s.now()}
+	if _, rerr := s.store.RecordRefusal(context.WithoutCancel(ctx), r); rerr != nil {
+		s.log.ErrorContext(ctx, "points: recording refusal failed", "err", rerr)
+	}
+	s.log.WarnContext(ctx, "points: refused", "action", act, "actor", a.ID, "role", a.Role, "node", t.Node, "reason", why.Error())
+	return err
+}
+
+// Refusals returns the refused commands with Seq > after, oldest first, at
+// most limit.
+func (s *Service) Refusals(ctx context.Context, after int64, limit int) ([]org.Refusal, error) {
+	return s.store.Refusals(ctx, after, limit)
+}
+
+// authorizeOrganiser enforces 谁组织谁记录 and that no one records or
+// confirms his own service, then asks the policy.
+func (s *Service) authorizeOrganiser(ctx context.Context, a org.Actor, act org.Action, in *RecordInput) error {
+	t := org.Target{Node: in.Organiser, Team: in.Team, Owner: string(in.Volunteer)}
+	switch {
+	case a.ID == string(in.Volunteer):
+		return s.refuse(ctx, a, act, t, errors.New("no one records or confirms his own service"))
+	case a.Role == org.RoleVolunteer || a.Role == org.RoleResident:
+		return s.refuse(ctx, a, act, t, fmt.Errorf("a %s does not record service; the organising unit does", a.Role))
+	case (a.Role == org.RoleAdmin || a.Role == org.RoleDesk) && a.Scope != in.Organiser:
+		return s.refuse(ctx, a, act, t, fmt.Errorf("unit %q did not organise the activity (organiser %q): 谁组织谁记录", a.Scope, in.Organiser))
+	case a.Role == org.RoleTeamLeader && (in.Team == "" || a.Team != in.Team):
+		return s.refuse(ctx, a, act, t, fmt.Errorf("team %q did not organise the activity (team %q)", a.Team, in.Team))
+	}
+	t.Owner = "" // the policy must not allow the volunteer as owner
+	return s.authorize(ctx, a, act, t)
+}
+
+// volunteer checks that a volunteer exists and is active.
+func (s *Service) volunteer(ctx context.Context, field string, id org.VolunteerID) (org.Volunteer, error) {
+	v, err := s.dir.Volunteer(ctx, id)
+	if errors.Is(err, org.ErrNotFound) {
+		return v, fmt.Errorf("points: field %s: volunteer %q is not registered: %w: %w", field, id, ErrUnknownVolunteer, err)
+	}
+	if err != nil {
+		return v, err
+	}
+	if v.Status != org.VolunteerActive {
+		return v, fmt.Errorf("points: field %s: volunteer %q is %s: %w", field, id, v.Status, ErrVolunteerInactive)
+	}
+	return v, nil
+}
+
+// commit builds a change with build and commits it, rebuilding on
+// ErrConflict up to Options.Retries times, then applies its ledger ops.
+func (s *Service) commit(ctx context.Context, build func() (*Change, error)) error {
+	for attempt := 0; ; attempt++ {
+		c, err := build()
+		if err != nil {
+			return err
+		}
+		err = s.store.Commit(ctx, c)
+		if errors.Is(err, ErrConflict) && attempt < s.opts.Retries {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		return s.applyOps(ctx, c.Ops)
+	}
+}
+
+// applyOps applies ledger ops, rolls their hours and points up, and
+// acknowledges them. Ops left unapplied stay pending for Sync.
+func (s *Service) applyOps(ctx context.Context, ops []Op) error {
+	if len(ops) == 0 {
+		return nil
+	}
+	done, err := s.book.apply(ctx, ops)
+	if s.opts.Counters != nil {
+		for i := range ops[:len(done)] {
+			op := &ops[i]
+			// Hours and points issued (and reversed) roll up to the
+			// organising node; penalties, spending and expiry do not.
+			if op.Node == "" || op.Kind != OpTransfer || op.Counterparty != Issued {
+				continue
+			}
+			delta := org.Counters{Hours: op.Hours, Points: op.Points}
+			cerr := s.opts.Counters.AddCounters(ctx, "points:"+op.ID, op.Node, delta)
+			if cerr != nil && (errors.Is(cerr, org.ErrNotFound) || errors.Is(cerr, org.ErrInvalid)) {
+				// Retrying cannot help: log it and let the op go.
+				s.log.ErrorContext(ctx, "points: roll-up refused", "op", op.ID, "node", op.Node, "err", cerr)
+				continue
+			}
+			if cerr != nil {
+				s.log.WarnContext(ctx, "points: roll-up failed; Sync retries", "op", op.ID, "err", cerr)
+				done = done[:i]
+				err = errors.Join(err, fmt.Errorf("points: roll-up of %s: %w: %w", op.ID, ErrLedger, cerr))
+				break
+			}
+		}
+	}
+	if len(done) > 0 {
+		if aerr := s.store.AckOps(ctx, done); aerr != nil {
+			err = errors.Join(err, aerr)
+		}
+	}
+	if err != nil {
+		s.log.ErrorContext(ctx, "points: ledger ops pending", "err", err)
+	}
+	return err
+}
+
+// Sync applies every ledger operation the store holds as pending (after a
+// crash or a ledger failure) and returns how many it applied. Running it
+// again, or concurrently, changes nothing twice: each op's ledger ID is its
+// idempotency key.
+func (s *Service) Sync(ctx context.Context) (int, error) {
+	n := 0
+	for {
+		ops, err := s.store.PendingOps(ctx, 1000)
+		if err != nil {
+			return n, err
+		}
+		if len(ops) == 0 {
+			return n, nil
+		}
+		if err := s.applyOps(ctx, ops); err != nil {
+			return n, err
+		}
+		n += len(ops)
+	}
+}

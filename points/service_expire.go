@@ -1,0 +1,106 @@
+package points
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/civicloop/civicloop/org"
+	"github.com/shopspring/decimal"
+)
+
+// expiryPage is how many lots one sweep step handles in one store write.
+// The ledger gets one transfer per volunteer and step, so large steps keep
+// the ledger's work small.
+const expiryPage = 50000
+
+// ExpiryReport says what an expiry sweep did.
+type ExpiryReport struct {
+	// Lots is the number of lots expired.
+	Lots int
+	// Points is the total expired.
+	Points decimal.Decimal
+}
+
+// ExpireLots expires the remaining points of every lot whose ExpiresAt is at
+// or before now. Each step takes up to expiryPage due lots and moves each
+// volunteer's expired points to the Expired account in one ledger transfer
+// keyed by the volunteer's first lot of the step and that lot's expiry count
+// ("exp:<lot>:<n>"), so running the sweep again, or concurrently, expires
+// nothing twice. It runs no timers: call it from a job.
+func (s *Service) ExpireLots(ctx context.Context, now time.Time) (ExpiryReport, error) {
+	rep := ExpiryReport{Points: zero}
+	var sum int64
+	for {
+		var lots int
+		var units int64
+		err := s.commit(ctx, func() (*Change, error) {
+			var c *Change
+			var err error
+			c, lots, units, err = s.expiryStep(ctx, now)
+			return c, err
+		})
+		if err != nil {
+			rep.Points = PointsAsset.FromUnits(sum)
+			return rep, err
+		}
+		if lots == 0 {
+			rep.Points = PointsAsset.FromUnits(sum)
+			return rep, nil
+		}
+		rep.Lots += lots
+		sum += units
+	}
+}
+
+// expiryStep builds the change of one sweep step: the due lots emptied, the
+// wallets of their volunteers bumped, one op per volunteer.
+func (s *Service) expiryStep(ctx context.Context, now time.Time) (*Change, int, int64, error) {
+	page, err := s.store.DueLots(ctx, now, expiryPage)
+	if err != nil || len(page) == 0 {
+		return &Change{}, 0, 0, err
+	}
+	type expiry struct {
+		volunteer org.VolunteerID
+		id        string
+		units     int64
+	}
+	c := &Change{Lots: page}
+	index := make(map[org.VolunteerID]int, 64)
+	var acc []expiry
+	var total int64
+	for i := range page {
+		l := &page[i]
+		u, err := PointsAsset.ToUnits(l.Remaining)
+		if err != nil {
+			return nil, 0, 0, fmt.Errorf("points: expire lot %s: field remaining: %w", l.ID, err)
+		}
+		l.Expiries++
+		if l.Expired.IsZero() {
+			l.Expired = l.Remaining
+		} else {
+			l.Expired = l.Expired.Add(l.Remaining)
+		}
+		l.Remaining = zero
+		j, ok := index[l.Volunteer]
+		if !ok {
+			w, _, err := s.wallet(ctx, l.Volunteer, false)
+			if err != nil {
+				return nil, 0, 0, err
+			}
+			c.Wallets = append(c.Wallets, w)
+			j = len(acc)
+			index[l.Volunteer] = j
+			acc = append(acc, expiry{volunteer: l.Volunteer, id: "exp:" + l.ID + ":" + strconv.Itoa(l.Expiries)})
+		}
+		acc[j].units += u
+		total += u
+	}
+	c.Ops = make([]Op, len(acc))
+	for j, a := range acc {
+		c.Ops[j] = Op{ID: a.id, Kind: OpTransfer, Volunteer: a.volunteer, Hours: zero, Points: PointsAsset.FromUnits(-a.units),
+			Counterparty: Expired, Reason: "points.expire", At: now, Principal: "system"}
+	}
+	return c, len(page), total, nil
+}

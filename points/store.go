@@ -1,0 +1,150 @@
+package points
+
+import (
+	"context"
+	"time"
+
+	"github.com/civicloop/civicloop/org"
+	"github.com/shopspring/decimal"
+)
+
+// Store keeps the points scheme's state: records, wallets, lots, awards,
+// objections, catalogue items, redemptions, certificates and the outbox of
+// ledger operations. It holds no rules; the Service decides and hands the
+// Store whole, checked changes.
+//
+// Contract for every method:
+//   - ctx is honoured: a cancelled context makes the method return ctx.Err()
+//     (possibly wrapped) without changing anything. The Store does not keep
+//     ctx.
+//   - Errors wrap the sentinels of this package (ErrNotFound, ErrDuplicate,
+//     ErrConflict, ErrOutOfStock) so that errors.Is matches them; any other
+//     error is a storage failure.
+//   - Returned slices and structs belong to the caller; the Store keeps no
+//     reference to what it returns nor to what it is given.
+//   - Lists are ordered as stated; an empty result is a nil or empty slice
+//     and no error.
+//   - It is safe for concurrent use.
+type Store interface {
+	// Commit applies c atomically: all of it or nothing. Before it writes,
+	// it checks, and refuses the whole change on the first failure:
+	//   - each wallet in c.Wallets has Version = stored Version + 1 (a wallet
+	//     never stored counts as Version 0), else ErrConflict;
+	//   - each record in c.NewRecords has an unused ID and, when set, an
+	//     unused SourceKey, else ErrDuplicate;
+	//   - each record in c.Records exists with Version = its Version − 1,
+	//     else ErrNotFound or ErrConflict;
+	//   - each award in c.Awards and each op in c.Ops has an unused ID, and
+	//     each certificate an unused Number, else ErrDuplicate;
+	//   - each objection, item and redemption (upserts) has Version = stored
+	//     Version + 1 (1 for a new one), else ErrConflict;
+	//   - each stock delta keeps its item's stock at zero or above, else
+	//     ErrOutOfStock; a delta on an unlimited item is ignored; an unknown
+	//     item is ErrNotFound.
+	// Lots in c.Lots are upserted by ID; c.Usage deltas are added to the
+	// usage counters. An item update keeps the stored
+	// Stock: stock changes only through c.Stock. Ops get increasing Seq
+	// numbers in their order in c.Ops.
+	Commit(ctx context.Context, c *Change) error
+
+	// Record returns the record with the given ID, or ErrNotFound.
+	Record(ctx context.Context, id string) (Record, error)
+	// RecordBySource returns the record created under a source key, or
+	// ErrNotFound.
+	RecordBySource(ctx context.Context, key string) (Record, error)
+	// Records returns the volunteer's records whose At() lies in
+	// [from, to), ordered by At() then ID, in every status.
+	Records(ctx context.Context, v org.VolunteerID, from, to time.Time) ([]Record, error)
+
+	// Wallet returns the volunteer's wallet; a volunteer never written has
+	// a zero Wallet with Version 0 and no error.
+	Wallet(ctx context.Context, v org.VolunteerID) (Wallet, error)
+	// Lots returns the volunteer's lots with Remaining > 0, oldest first
+	// (EarnedAt, then ID).
+	Lots(ctx context.Context, v org.VolunteerID) ([]Lot, error)
+	// Lot returns one lot by ID, whatever its Remaining, or ErrNotFound.
+	Lot(ctx context.Context, id string) (Lot, error)
+	// DueLots returns at most limit lots with Remaining > 0 and a non-zero
+	// ExpiresAt at or before now, ordered by ExpiresAt then ID.
+	DueLots(ctx context.Context, now time.Time, limit int) ([]Lot, error)
+
+	// Award returns an award by ID, or ErrNotFound.
+	Award(ctx context.Context, id string) (Award, error)
+	// Awards returns the volunteer's awards with At in [from, to), ordered
+	// by At then ID.
+	Awards(ctx context.Context, v org.VolunteerID, from, to time.Time) ([]Award, error)
+	// Usage returns the volunteer's usage counters for the given periods,
+	// in the same order; a counter never written is zero.
+	Usage(ctx context.Context, v org.VolunteerID, periods []string) ([]decimal.Decimal, error)
+	// Levels returns the volunteer's star level changes, oldest first.
+	Levels(ctx context.Context, v org.VolunteerID) ([]LevelChange, error)
+
+	// Objection returns an objection by ID, or ErrNotFound.
+	Objection(ctx context.Context, id string) (Objection, error)
+	// Objections returns the objections to a record, in the order raised.
+	Objections(ctx context.Context, record string) ([]Objection, error)
+
+	// Item returns a catalogue item by ID (with its current stock), or
+	// ErrNotFound.
+	Item(ctx context.Context, id string) (Item, error)
+	// Items returns the items owned by a node, ordered by ID; an empty
+	// owner returns all items.
+	Items(ctx context.Context, owner org.NodeID) ([]Item, error)
+
+	// Redemption returns a redemption by ID, or ErrNotFound.
+	Redemption(ctx context.Context, id string) (Redemption, error)
+	// Redemptions returns the volunteer's redemptions of an item with
+	// HeldAt at or after since, in every status, ordered by HeldAt then ID.
+	Redemptions(ctx context.Context, v org.VolunteerID, item string, since time.Time) ([]Redemption, error)
+	// DueRedemptions returns at most limit held redemptions whose Deadline
+	// is at or before now, ordered by Deadline then ID.
+	DueRedemptions(ctx context.Context, now time.Time, limit int) ([]Redemption, error)
+
+	// Certificate returns a certificate by number, or ErrNotFound.
+	Certificate(ctx context.Context, number string) (Certificate, error)
+	// Certificates returns the register: certificates issued to a volunteer
+	// (all volunteers when v is empty), ordered by Number.
+	Certificates(ctx context.Context, v org.VolunteerID) ([]Certificate, error)
+	// NextNumber increments the named sequence and returns its new value,
+	// starting at 1. A number taken by a change that is then refused is
+	// not given again.
+	NextNumber(ctx context.Context, series string) (int64, error)
+
+	// RecordRefusal appends a refused command to the refusal log and
+	// returns its Seq, strictly increasing from 1.
+	RecordRefusal(ctx context.Context, r org.Refusal) (int64, error)
+	// Refusals returns refusals with Seq > after, oldest first, at most
+	// limit.
+	Refusals(ctx context.Context, after int64, limit int) ([]org.Refusal, error)
+
+	// PendingOps returns at most limit ops not yet acknowledged, in Seq
+	// order.
+	PendingOps(ctx context.Context, limit int) ([]Op, error)
+	// AckOps marks ops as applied to the ledger. Unknown or already
+	// acknowledged IDs are ignored.
+	AckOps(ctx context.Context, ids []string) error
+}
+
+// Change is one atomic write to a Store; see Store.Commit for the checks.
+type Change struct {
+	Wallets      []Wallet
+	NewRecords   []Record
+	Records      []Record
+	Awards       []Award
+	Lots         []Lot
+	Levels       []LevelChange
+	Objections   []Objection
+	Items        []Item
+	Stock        []StockDelta
+	Redemptions  []Redemption
+	Certificates []Certificate
+	Usage        []UsageDelta
+	Ops          []Op
+}
+
+// StockDelta changes an item's stock by Delta (−1 reserves one unit, +1
+// restores it).
+type StockDelta struct {
+	Item  string
+	Delta int64
+}
