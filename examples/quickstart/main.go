@@ -1,7 +1,9 @@
-// Command quickstart is a short tour of civicloop's ledger: it opens accounts,
-// awards points for service, holds points for a gift (礼遇) and posts the
-// hold when the gift is picked up, reverses a mistaken award, and prints
-// balances, a statement and the result of an audit.
+// Command quickstart is a short tour of civicloop. First the ledger: it opens
+// accounts, awards points for service, holds points for a gift (礼遇) and
+// posts the hold when the gift is picked up, reverses a mistaken award, and
+// prints balances, a statement and the result of an audit. Then one
+// volunteer's journey through org and points: registration, a service record
+// confirmed by the organising station, points earned and a gift redeemed.
 //
 //	go run ./examples/quickstart
 package main
@@ -149,5 +151,5 @@ func run(ctx context.Context) error {
 		return fmt.Errorf("audit: %w", err)
 	}
 	fmt.Printf("\naudit: %d accounts, %d entries, hash chains intact, every asset sums to zero\n", rep.Accounts, rep.Entries)
-	return nil
+	return volunteerJourney(ctx, clk.now)
 }
