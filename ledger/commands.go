@@ -191,12 +191,22 @@ func (s *Service) checkRef(what subject, cmd *Command, refField string) error {
 // finishAndApply fingerprints cmd, defaults its effective time and applies
 // it alone.
 func (s *Service) finishAndApply(ctx context.Context, cmd Command) (Result, error) {
-	cmd.Fingerprint = Fingerprint(&cmd)
+	s.fingerprint(&cmd)
+	one := [1]Command{cmd}
+	return s.applyOne(ctx, &one)
+}
+
+// fingerprint sets cmd's Fingerprint and defaults its effective time to the
+// recorded time, unless the store fingerprints on demand: then both stay as
+// requested (see FingerprintsOnDemand).
+func (s *Service) fingerprint(cmd *Command) {
+	if s.lazyFingerprints {
+		return
+	}
+	cmd.Fingerprint = Fingerprint(cmd)
 	if cmd.EffectiveAt.IsZero() {
 		cmd.EffectiveAt = cmd.RecordedAt
 	}
-	one := [1]Command{cmd}
-	return s.applyOne(ctx, &one)
 }
 
 // applyOne applies one[0] alone and clears it.
@@ -234,9 +244,6 @@ func (s *Service) transferCommand(cmd *Command, req *TransferRequest, now time.T
 		// a retry after the deadline must return the first outcome.
 		cmd.Kind = KindHold
 	}
-	cmd.Fingerprint = Fingerprint(cmd)
-	if cmd.EffectiveAt.IsZero() {
-		cmd.EffectiveAt = now
-	}
+	s.fingerprint(cmd)
 	return nil
 }

@@ -75,7 +75,9 @@ type Command struct {
 	// HoldUntil is a hold's deadline; zero for other kinds.
 	HoldUntil time.Time
 	// Fingerprint is the hash of the request's content (Fingerprint), to
-	// tell a retry from a different request under the same ID.
+	// tell a retry from a different request under the same ID. A store with
+	// FingerprintsOnDemand is given commands with it zero, and EffectiveAt
+	// as requested; see there.
 	Fingerprint [32]byte
 }
 

@@ -103,7 +103,13 @@ func applyOne(tx Tx, c *Command, rec *TransferRecord) (Result, error) {
 
 // replay answers a command whose ID is already recorded.
 func replay(prev *TransferRecord, c *Command) Result {
-	if prev.Fingerprint != c.Fingerprint || prev.Kind != c.Kind {
+	fp := c.Fingerprint
+	if fp == ([32]byte{}) {
+		// Left to the rules by a store that fingerprints on demand: c
+		// still holds the request as made.
+		fp = Fingerprint(c)
+	}
+	if prev.Fingerprint != fp || prev.Kind != c.Kind {
 		return Result{ID: c.ID, Err: fmt.Errorf("ledger: transfer %q: recorded earlier as a %s with other content: %w", c.ID, prev.Kind, ErrIdempotencyConflict)}
 	}
 	r := Result{ID: c.ID, Status: prev.Status, Replayed: true}
@@ -217,6 +223,10 @@ func check(id TransferID, es []effect) error {
 // commit applies checked effects: balances, reservations, versions, and one
 // entry per account whose posted balance changes.
 func commit(tx Tx, c *Command, es []effect) error {
+	effective := c.EffectiveAt
+	if effective.IsZero() { // left zero for a store that fingerprints on demand
+		effective = c.RecordedAt
+	}
 	for i := range es {
 		e := &es[i]
 		st := e.st
@@ -237,7 +247,7 @@ func commit(tx Tx, c *Command, es []effect) error {
 				Balance:     st.Balance,
 				Version:     st.Version,
 				RecordedAt:  c.RecordedAt,
-				EffectiveAt: c.EffectiveAt,
+				EffectiveAt: effective,
 			}
 			en.Hash = EntryHash(st.LastHash, &en)
 			st.LastHash = en.Hash

@@ -59,6 +59,8 @@ type Service struct {
 	// oneCommand recycles the one-element slices single commands are
 	// applied with; stores do not keep the slice (see Applier).
 	oneCommand sync.Pool
+	// lazyFingerprints is true when the store has FingerprintsOnDemand.
+	lazyFingerprints bool
 }
 
 // New returns a Service over store. opts may be nil.
@@ -70,7 +72,8 @@ func New(store Store, opts *Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Service{store: store, opts: o}, nil
+	_, lazy := store.(FingerprintsOnDemand)
+	return &Service{store: store, opts: o, lazyFingerprints: lazy}, nil
 }
 
 // Store returns the store the service was built on.

@@ -140,3 +140,25 @@ type RecordBuffer interface {
 	// until the store's Apply returns. Apply overwrites them.
 	RecordBuffer(n int) []TransferRecord
 }
+
+// FingerprintsOnDemand is an optional capability of a Store: the store
+// keeps each recorded transfer's request content exactly and computes the
+// record's Fingerprint from it when asked. A fingerprint is only needed when
+// an ID is used again, so the Service and the rules then skip computing one
+// for each command:
+//   - The Service hands Apply commands with a zero Fingerprint (except
+//     expiries, which carry theirs) and EffectiveAt as requested: zero for
+//     "the recorded time".
+//   - The rules fingerprint a command (Fingerprint) only when its ID is
+//     already recorded, and give PutTransfer new records with the zero
+//     Fingerprint and EffectiveAt of their command; entries get the
+//     recorded time for a zero effective time, as always.
+//   - In return, every TransferRecord the store returns (from Tx.Transfer
+//     and Reader.Transfer) has Fingerprint set to the fingerprint of the
+//     first request, and EffectiveAt set to RecordedAt where the request
+//     left it zero. PutTransfer of a record returned by Tx.Transfer changes
+//     only its outcome (status and links), never its request content.
+type FingerprintsOnDemand interface {
+	// FingerprintsOnDemand marks the capability; it is never called.
+	FingerprintsOnDemand()
+}

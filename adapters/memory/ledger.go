@@ -11,7 +11,10 @@ import (
 	"github.com/civicloop/civicloop/ledger"
 )
 
-var _ ledger.Store = (*LedgerStore)(nil)
+var (
+	_ ledger.Store                = (*LedgerStore)(nil)
+	_ ledger.FingerprintsOnDemand = (*LedgerStore)(nil)
+)
 
 // LedgerStore keeps a ledger in memory. It is safe for concurrent use: one
 // mutex serialises writes, each Apply runs the ledger's rules under it, so
@@ -22,14 +25,18 @@ var _ ledger.Store = (*LedgerStore)(nil)
 // transfers in a compact form (two postings inline, the rarely used fields
 // behind one pointer) and entries as 56 bytes each, deriving sequence
 // numbers, amounts and times from their position and transfer.
+//
+// It fingerprints on demand (ledger.FingerprintsOnDemand): it keeps each
+// transfer's request content anyway, so it computes a record's fingerprint
+// when the record is read instead of hashing every request on the way in.
 type LedgerStore struct {
 	mu      sync.RWMutex
 	ids     map[ledger.AccountID]int32
 	chunks  [][]ledgerAccount // accounts by index, 1<<ledgerChunkBits per chunk
 	n       int32
 	assets  map[ledger.Asset]ledger.Asset // interned asset codes
-	tids    map[ledger.TransferID]int32
-	tchunks [][]ledgerTransfer // transfers by index, 1<<ledgerChunkBits per chunk
+	tids    ledgerIndex                   // transfer indexes by ID
+	tchunks [][]ledgerTransfer            // transfers by index, 1<<ledgerChunkBits per chunk
 	tn      int32
 	pending map[ledger.TransferID]int32 // holds with StatusPending
 	sorted  []int32                     // account indexes by ID; nil when stale
@@ -73,9 +80,8 @@ type ledgerPosting struct {
 // ledgerTransfer is a stored transfer record.
 type ledgerTransfer struct {
 	id        ledger.TransferID
-	fp        [32]byte
 	recorded  int64 // Unix microseconds
-	effective int64
+	effective int64 // as requested: ledgerNoTime for "the recorded time"
 	reason    string
 	principal string
 	inline    [2]ledgerPosting // the postings when np <= 2 and x.raw is nil
@@ -99,12 +105,15 @@ type ledgerTransferExtra struct {
 	refusalMessage string
 }
 
+// FingerprintsOnDemand implements ledger.FingerprintsOnDemand.
+func (s *LedgerStore) FingerprintsOnDemand() {}
+
 // NewLedgerStore returns an empty in-memory ledger store.
 func NewLedgerStore() *LedgerStore {
 	s := &LedgerStore{
 		ids:     make(map[ledger.AccountID]int32),
 		assets:  make(map[ledger.Asset]ledger.Asset),
-		tids:    make(map[ledger.TransferID]int32),
+		tids:    newLedgerIndex(),
 		pending: make(map[ledger.TransferID]int32),
 	}
 	s.tx.s = s
@@ -143,7 +152,7 @@ func (s *LedgerStore) newTransfer(id ledger.TransferID) (int32, *ledgerTransfer)
 		s.tchunks = append(s.tchunks, make([]ledgerTransfer, 1<<ledgerChunkBits))
 	}
 	s.tn++
-	s.tids[id] = i
+	s.tids.add(id, i)
 	t := s.transferAt(i)
 	t.id = id
 	return i, t

@@ -3,6 +3,7 @@ package memory
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/require"
@@ -41,4 +42,78 @@ func TestLedgerStoreTamperedEntry(t *testing.T) {
 	err = svc.Verify(ctx, "")
 	require.ErrorIs(t, err, ledger.ErrTampered)
 	require.Contains(t, err.Error(), `account "vol-1": entry 3`)
+}
+
+// TestLedgerStoreFingerprintsOnDemand checks what the store must get right
+// to fingerprint on demand: a retry is told from a different request by the
+// request as first made, even after the record was put again with its
+// outcome changed (a posted hold, a reversed transfer), and an effective
+// time the request left zero differs from one given explicitly.
+func TestLedgerStoreFingerprintsOnDemand(t *testing.T) {
+	ctx := context.Background()
+	pts := ledger.Asset{Code: "POINTS", Scale: 2}
+	start := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	clock := start
+	svc, err := ledger.New(NewLedgerStore(), &ledger.Options{Now: func() time.Time { return clock }})
+	require.NoError(t, err)
+	_, err = svc.OpenAccount(ctx, ledger.AccountSpec{ID: "issuer", Asset: pts, NoFloor: true})
+	require.NoError(t, err)
+	_, err = svc.OpenAccount(ctx, ledger.AccountSpec{ID: "vol-1", Asset: pts})
+	require.NoError(t, err)
+	move := func(id ledger.TransferID, eff, until time.Time) ledger.TransferRequest {
+		return ledger.TransferRequest{ID: id, Postings: ledger.Move(pts, "issuer", "vol-1", decimal.NewFromInt(5)),
+			Reason: "service", Metadata: map[string]string{"k": "v"}, EffectiveAt: eff, HoldUntil: until}
+	}
+	// First requests, at start.
+	_, err = svc.Transfer(ctx, move("t1", time.Time{}, time.Time{}))
+	require.NoError(t, err)
+	_, err = svc.Transfer(ctx, move("h1", time.Time{}, start.Add(time.Hour)))
+	require.NoError(t, err)
+	clock = start.Add(time.Minute)
+	_, err = svc.Post(ctx, ledger.PostRequest{ID: "p1", Hold: "h1"})
+	require.NoError(t, err)
+	_, err = svc.Reverse(ctx, ledger.ReverseRequest{ID: "r1", Original: "t1"})
+	require.NoError(t, err)
+
+	clock = start.Add(2 * time.Minute)
+	tests := []struct {
+		name     string
+		req      ledger.TransferRequest
+		conflict bool
+	}{
+		{"reversed transfer retried", move("t1", time.Time{}, time.Time{}), false},
+		{"posted hold retried", move("h1", time.Time{}, start.Add(time.Hour)), false},
+		{"effective time given where it was left zero", move("t1", start, time.Time{}), true},
+		{"other amount", ledger.TransferRequest{ID: "t1", Postings: ledger.Move(pts, "issuer", "vol-1", decimal.NewFromInt(6)),
+			Reason: "service", Metadata: map[string]string{"k": "v"}}, true},
+		{"other metadata", ledger.TransferRequest{ID: "t1", Postings: ledger.Move(pts, "issuer", "vol-1", decimal.NewFromInt(5)),
+			Reason: "service", Metadata: map[string]string{"k": "w"}}, true},
+		{"other deadline", move("h1", time.Time{}, start.Add(2*time.Hour)), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := svc.Transfer(ctx, tt.req)
+			if tt.conflict {
+				require.ErrorIs(t, err, ledger.ErrIdempotencyConflict)
+				return
+			}
+			require.NoError(t, err)
+			require.True(t, res.Replayed)
+		})
+	}
+	// Post and reversal requests carry no postings of their own.
+	res, err := svc.Post(ctx, ledger.PostRequest{ID: "p1", Hold: "h1"})
+	require.NoError(t, err)
+	require.True(t, res.Replayed)
+	_, err = svc.Reverse(ctx, ledger.ReverseRequest{ID: "r1", Original: "t1", Reason: "other"})
+	require.ErrorIs(t, err, ledger.ErrIdempotencyConflict)
+
+	// Reads see the recorded time for an effective time left zero, and the
+	// same fingerprint as a store that keeps the one made on the way in.
+	tr, err := svc.Store().Transfer(ctx, "t1")
+	require.NoError(t, err)
+	require.True(t, tr.EffectiveAt.Equal(start))
+	first := ledger.Command{ID: "t1", Kind: ledger.KindTransfer, Postings: tr.Postings, Reason: "service",
+		Metadata: map[string]string{"k": "v"}}
+	require.Equal(t, ledger.Fingerprint(&first), tr.Fingerprint)
 }

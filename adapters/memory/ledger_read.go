@@ -67,7 +67,7 @@ func (s *LedgerStore) Transfer(ctx context.Context, id ledger.TransferID) (ledge
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	i, ok := s.tids[id]
+	i, ok := s.tids.find(s, id)
 	if !ok {
 		return ledger.TransferRecord{}, fmt.Errorf("memory: transfer %q: %w", id, ledger.ErrTransferNotFound)
 	}
@@ -112,7 +112,7 @@ func (s *LedgerStore) entryRecord(a *ledgerAccount, k int64) ledger.EntryRecord 
 	t := s.transferAt(e.tr)
 	return ledger.EntryRecord{
 		Account: a.ID, Seq: k + 1, Transfer: t.id, Units: e.balance - prev, Balance: e.balance,
-		Version: e.version, RecordedAt: ledgerTime(t.recorded), EffectiveAt: ledgerTime(t.effective), Hash: e.hash,
+		Version: e.version, RecordedAt: ledgerTime(t.recorded), EffectiveAt: ledgerTime(t.effectiveAt()), Hash: e.hash,
 	}
 }
 
@@ -183,22 +183,30 @@ func (s *LedgerStore) DueHolds(ctx context.Context, now time.Time, limit int) ([
 	return out, nil
 }
 
-// record rebuilds the full record of t.
+// effectiveAt returns the effective time of t's entries: the recorded time
+// when the request left it zero.
+func (t *ledgerTransfer) effectiveAt() int64 {
+	if t.effective == ledgerNoTime {
+		return t.recorded
+	}
+	return t.effective
+}
+
+// record rebuilds the full record of t, with its fingerprint.
 func (s *LedgerStore) record(t *ledgerTransfer) ledger.TransferRecord {
 	r := ledger.TransferRecord{Command: ledger.Command{
-		ID: t.id, Kind: t.kind, Reason: t.reason, Principal: t.principal, Fingerprint: t.fp,
+		ID: t.id, Kind: t.kind, Reason: t.reason, Principal: t.principal,
 		RecordedAt: ledgerTime(t.recorded), EffectiveAt: ledgerTime(t.effective),
 	}, Status: t.status}
 	if x := t.x; x != nil {
 		r.Ref, r.Units, r.Metadata, r.HoldUntil = x.ref, x.units, ledgerCloneMeta(x.metadata), ledgerTime(x.holdUntil)
 		r.PostedUnits, r.ResolvedBy, r.ReversedBy = x.postedUnits, x.resolvedBy, x.reversedBy
 		r.RefusalCode, r.RefusalMessage = x.refusalCode, x.refusalMessage
-		if x.raw != nil {
-			r.Postings = slices.Clone(x.raw)
-			return r
-		}
 	}
-	if t.np > 0 {
+	switch {
+	case t.x != nil && t.x.raw != nil:
+		r.Postings = slices.Clone(t.x.raw)
+	case t.np > 0:
 		r.Postings = make([]ledger.PostingRecord, t.np)
 		for i := range r.Postings {
 			p := t.inline[i]
@@ -206,6 +214,15 @@ func (s *LedgerStore) record(t *ledgerTransfer) ledger.TransferRecord {
 			r.Postings[i] = ledger.PostingRecord{Account: a.ID, Side: p.side, Asset: a.Asset, Units: p.units}
 		}
 	}
+	// The fingerprint covers the request as made: the postings only of a
+	// transfer or hold (those of a post or reversal are the rules'), the
+	// effective time as requested.
+	req := r.Command
+	if r.Kind != ledger.KindTransfer && r.Kind != ledger.KindHold {
+		req.Postings = nil
+	}
+	r.Fingerprint = ledger.Fingerprint(&req)
+	r.EffectiveAt = ledgerTime(t.effectiveAt())
 	return r
 }
 

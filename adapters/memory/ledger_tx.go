@@ -17,21 +17,30 @@ type ledgerTx struct {
 	// last is the index of the transfer the latest PutEntry or PutTransfer
 	// touched, or -1.
 	last int32
+	// missed is the ID the latest Transfer did not find, until a transfer
+	// with that ID is created: the rules look a new transfer's ID up before
+	// they put it, and this spares transferFor a second lookup.
+	missed ledger.TransferID
 	// recent caches the indexes of the accounts looked up last, sparing
-	// map lookups when a transfer's entries are put.
+	// map lookups when a transfer's entries are put and for accounts that
+	// recur, such as an issuing account. It outlives an Apply: an account
+	// keeps its index for the life of the store.
 	recent [4]ledgerRecentAccount
 	next   int
-	// recs is lent to ledger.Apply for new records (ledger.RecordBuffer).
+	// recs is lent to ledger.Apply for new records (ledger.RecordBuffer);
+	// the first lent of them are in use until reset.
 	recs []ledger.TransferRecord
+	lent int
 }
 
 var _ ledger.RecordBuffer = (*ledgerTx)(nil)
 
 // RecordBuffer implements ledger.RecordBuffer.
 func (tx *ledgerTx) RecordBuffer(n int) []ledger.TransferRecord {
-	if cap(tx.recs) < n {
+	if len(tx.recs) < n {
 		tx.recs = make([]ledger.TransferRecord, n)
 	}
+	tx.lent = max(tx.lent, n)
 	return tx.recs[:n]
 }
 
@@ -57,14 +66,16 @@ func (tx *ledgerTx) index(id ledger.AccountID) (int32, bool) {
 
 func (tx *ledgerTx) reset() {
 	// Drop what the records lent to Apply point to, so that they can be
-	// collected; keep the space for the next Apply.
-	clear(tx.recs)
-	if cap(tx.recs) > 1<<16 {
+	// collected; keep the space for the next Apply. Only the lent ones:
+	// clearing all after one large batch would cost every later Apply.
+	clear(tx.recs[:tx.lent])
+	tx.lent = 0
+	if len(tx.recs) > 1<<16 {
 		tx.recs = nil
 	}
 	clear(tx.records)
 	tx.last = -1
-	tx.recent = [4]ledgerRecentAccount{}
+	tx.missed = ""
 }
 
 // The not-found errors of the Tx. The rules turn them into refusals with
@@ -89,8 +100,9 @@ func (tx *ledgerTx) Transfer(id ledger.TransferID) (*ledger.TransferRecord, erro
 	if r, ok := tx.records[id]; ok {
 		return r, nil
 	}
-	i, ok := tx.s.tids[id]
+	i, ok := tx.s.tids.find(tx.s, id)
 	if !ok {
+		tx.missed = id
 		return nil, errLedgerTxTransfer
 	}
 	r := tx.s.record(tx.s.transferAt(i))
@@ -124,12 +136,16 @@ func (tx *ledgerTx) transferFor(id ledger.TransferID) (int32, *ledgerTransfer) {
 			return tx.last, t
 		}
 	}
-	i, ok := tx.s.tids[id]
 	var t *ledgerTransfer
+	i, ok := int32(0), false
+	if tx.missed == "" || id != tx.missed {
+		i, ok = tx.s.tids.find(tx.s, id)
+	}
 	if ok {
 		t = tx.s.transferAt(i)
 	} else {
 		i, t = tx.s.newTransfer(id)
+		tx.missed = ""
 	}
 	tx.last = i
 	return i, t
@@ -141,8 +157,13 @@ func (tx *ledgerTx) PutTransfer(r *ledger.TransferRecord) error {
 	if cached, ok := tx.records[r.ID]; ok && cached != r {
 		*cached = *r
 	}
-	t.fp, t.kind, t.status = r.Fingerprint, r.Kind, r.Status
-	t.recorded, t.effective = ledgerMicros(r.RecordedAt), ledgerMicros(r.EffectiveAt)
+	if t.kind == 0 {
+		// A new record: its times as requested. A record put again (a
+		// resolved hold, a reversed transfer) has them defaulted by record
+		// and only its outcome changed (ledger.FingerprintsOnDemand).
+		t.recorded, t.effective = ledgerMicros(r.RecordedAt), ledgerMicros(r.EffectiveAt)
+	}
+	t.kind, t.status = r.Kind, r.Status
 	t.reason, t.principal = r.Reason, r.Principal
 	t.np = 0
 	inline := len(r.Postings) <= len(t.inline) && r.Status != ledger.StatusRefused
