@@ -97,18 +97,56 @@ func (w *world) completions(ctx context.Context) (map[string]decimal.Decimal, ma
 	}
 }
 
+// volunteerData is what the audit reads of one volunteer.
+type volunteerData struct {
+	recs []points.Record
+	// corrected holds the records the volunteer's corrections correct, or
+	// the error reading them.
+	corrected    map[string]points.Record
+	correctedErr map[string]error
+	wal          points.Wallet
+	lots         []points.Lot
+	hours        decimal.Decimal // ledger HOURS balance
+	avail        decimal.Decimal // ledger POINTS available
+	awards       []points.Award
+}
+
+// readVolunteer reads what the audit checks of one volunteer. The reads of
+// different volunteers run in parallel; the checks (auditVolunteer) in
+// order.
+func (w *world) readVolunteer(ctx context.Context, v org.VolunteerID) (d volunteerData, err error) {
+	if d.recs, err = w.pts.Records(ctx, v, epoch, farFuture); err != nil {
+		return d, err
+	}
+	for _, r := range d.recs {
+		if r.Status != points.RecordDraft && r.SourceKey == "" && r.Corrects != "" {
+			if d.corrected == nil {
+				d.corrected, d.correctedErr = map[string]points.Record{}, map[string]error{}
+			}
+			d.corrected[r.Corrects], d.correctedErr[r.Corrects] = w.pts.Record(ctx, r.Corrects)
+		}
+	}
+	if d.wal, d.lots, err = w.pts.Wallet(ctx, v); err != nil {
+		return d, err
+	}
+	if d.hours, _, err = w.balance(ctx, points.VolunteerAccount(v, points.HoursAsset)); err != nil {
+		return d, err
+	}
+	if _, d.avail, err = w.balance(ctx, points.VolunteerAccount(v, points.PointsAsset)); err != nil {
+		return d, err
+	}
+	d.awards, err = w.pts.Statement(ctx, v, epoch, farFuture)
+	return d, err
+}
+
 // auditVolunteer checks one volunteer: every hour booked is backed by a
 // completed order's participant or by a confirmed record of its organiser;
 // his wallet equals his live records; his ledger balances equal his wallet
 // and lots. It adds his awards and records to the recounts.
-func (w *world) auditVolunteer(ctx context.Context, a *AuditSummary, v org.VolunteerID, backed map[string]decimal.Decimal,
-	seen map[string]bool, groups map[string]org.NodeID, add func(org.NodeID, func(*counts))) (wal points.Wallet, served bool, err error) {
-	recs, err := w.pts.Records(ctx, v, epoch, farFuture)
-	if err != nil {
-		return wal, false, err
-	}
+func (w *world) auditVolunteer(a *AuditSummary, v org.VolunteerID, d volunteerData, backed map[string]decimal.Decimal,
+	seen map[string]bool, groups map[string]org.NodeID, add func(org.NodeID, func(*counts))) (served bool) {
 	live := decimal.Zero
-	for _, r := range recs {
+	for _, r := range d.recs {
 		if r.Status == points.RecordDraft {
 			continue
 		}
@@ -123,7 +161,7 @@ func (w *world) auditVolunteer(ctx context.Context, a *AuditSummary, v org.Volun
 			}
 			seen[r.SourceKey] = true
 		case r.Corrects != "":
-			orig, err := w.pts.Record(ctx, r.Corrects)
+			orig, err := d.corrected[r.Corrects], d.correctedErr[r.Corrects]
 			if err != nil || orig.Status != points.RecordReversed || orig.CorrectedBy != r.ID {
 				a.fail("record %s of %s corrects %s, which is not a record reversed by it (%v)", r.ID, v, r.Corrects, err)
 			}
@@ -138,32 +176,16 @@ func (w *world) auditVolunteer(ctx context.Context, a *AuditSummary, v org.Volun
 			add(r.Organiser, func(c *counts) { c.recordHours = c.recordHours.Add(r.Hours) })
 		}
 	}
-	wal, lots, err := w.pts.Wallet(ctx, v)
-	if err != nil {
-		return wal, false, err
+	if !d.wal.Hours.Equal(live) {
+		a.fail("volunteer %s: wallet holds %s hours, his confirmed records %s", v, d.wal.Hours, live)
 	}
-	if !wal.Hours.Equal(live) {
-		a.fail("volunteer %s: wallet holds %s hours, his confirmed records %s", v, wal.Hours, live)
+	if !d.hours.Equal(d.wal.Hours) {
+		a.fail("volunteer %s: ledger HOURS balance %s, wallet %s", v, d.hours, d.wal.Hours)
 	}
-	hours, _, err := w.balance(ctx, points.VolunteerAccount(v, points.HoursAsset))
-	if err != nil {
-		return wal, false, err
+	if want := points.Available(d.wal, d.lots); !d.avail.Equal(want) {
+		a.fail("volunteer %s: ledger POINTS available %s, his lots %s", v, d.avail, want)
 	}
-	if !hours.Equal(wal.Hours) {
-		a.fail("volunteer %s: ledger HOURS balance %s, wallet %s", v, hours, wal.Hours)
-	}
-	_, avail, err := w.balance(ctx, points.VolunteerAccount(v, points.PointsAsset))
-	if err != nil {
-		return wal, false, err
-	}
-	if want := points.Available(wal, lots); !avail.Equal(want) {
-		a.fail("volunteer %s: ledger POINTS available %s, his lots %s", v, avail, want)
-	}
-	awards, err := w.pts.Statement(ctx, v, epoch, farFuture)
-	if err != nil {
-		return wal, false, err
-	}
-	for _, aw := range awards {
+	for _, aw := range d.awards {
 		if aw.Node == "" || aw.Kind == points.AwardPenalty {
 			continue // penalties are not rolled up: points.Service.applyOps
 		}
@@ -178,7 +200,7 @@ func (w *world) auditVolunteer(ctx context.Context, a *AuditSummary, v org.Volun
 			}
 		})
 	}
-	return wal, served, nil
+	return served
 }
 
 // balance returns an account's posted and available balance; zero for an
@@ -192,11 +214,7 @@ func (w *world) balance(ctx context.Context, id ledger.AccountID) (decimal.Decim
 }
 
 // auditHistory replays an order's history against the transition table.
-func (w *world) auditHistory(ctx context.Context, a *AuditSummary, o dispatch.Order) error {
-	hist, err := w.dsp.History(ctx, o.ID)
-	if err != nil {
-		return err
-	}
+func (w *world) auditHistory(a *AuditSummary, o dispatch.Order, hist []dispatch.HistoryEntry) {
 	a.Orders++
 	a.Transitions += len(hist)
 	prev := dispatch.State("")
@@ -214,7 +232,6 @@ func (w *world) auditHistory(ctx context.Context, a *AuditSummary, o dispatch.Or
 	if prev != o.State || uint64(len(hist)) != o.Version {
 		a.fail("order %s: history ends in %q after %d entries, the order is %q at version %d", o.ID, prev, len(hist), o.State, o.Version)
 	}
-	return nil
 }
 
 var table = dispatch.Transitions()

@@ -44,6 +44,16 @@ func (g *ids) next() string {
 	return fmt.Sprintf("%s%07d", g.prefix, g.n)
 }
 
+// reserve takes n numbers off the counter and returns the first: the job
+// numbers of a parallel phase (see lane).
+func (g *ids) reserve(n int) int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	first := g.n + 1
+	g.n += n
+	return first
+}
+
 // chance draws a number in [0, 1) from the seed and the parts that name a
 // decision (an order, its version, what is decided). Decisions drawn this
 // way do not depend on the order in which they are asked, so a simulation

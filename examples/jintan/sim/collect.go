@@ -15,9 +15,24 @@ import (
 func (w *world) report(ctx context.Context) (Report, error) {
 	rep := Report{Seed: w.seed, Store: w.cfg.Store, From: w.start, To: w.end.AddDate(0, 0, -1), Days: w.cfg.Days, Resumed: w.resumed}
 	a := &rep.Audit
-	if err := w.auditLedger(ctx, a); err != nil {
-		return rep, err
+	// The ledger's own audit reads only the ledger: it runs beside the
+	// rest.
+	var ledgerAudit AuditSummary
+	ledgerDone := make(chan error, 1)
+	go func() { ledgerDone <- w.auditLedger(ctx, &ledgerAudit) }()
+	rep, err := w.collect(ctx, rep)
+	if lerr := <-ledgerDone; lerr != nil {
+		return rep, lerr
 	}
+	a = &rep.Audit
+	a.Accounts, a.Entries = ledgerAudit.Accounts, ledgerAudit.Entries
+	a.Violations = append(ledgerAudit.Violations, a.Violations...)
+	return rep, err
+}
+
+// collect is report without the ledger's audit.
+func (w *world) collect(ctx context.Context, rep Report) (Report, error) {
+	a := &rep.Audit
 	cs := map[org.NodeID]*counts{}
 	add := func(n org.NodeID, f func(*counts)) {
 		for _, k := range w.chain(n) {
@@ -38,13 +53,20 @@ func (w *world) report(ctx context.Context) (Report, error) {
 	}
 	seen := map[string]bool{}
 	groups := map[string]org.NodeID{}
-	for _, v := range w.volunteers {
-		wal, served, err := w.auditVolunteer(ctx, a, v, backed, seen, groups, add)
-		if err != nil {
-			return rep, fmt.Errorf("sim: audit volunteer %s: %w", v, err)
+	data := make([]volunteerData, len(w.volunteers))
+	if err := w.pool(ctx, len(w.volunteers), func(ctx context.Context, _ *lane, i int) error {
+		var err error
+		if data[i], err = w.readVolunteer(ctx, w.volunteers[i]); err != nil {
+			return fmt.Errorf("sim: audit volunteer %s: %w", w.volunteers[i], err)
 		}
+		return nil
+	}); err != nil {
+		return rep, err
+	}
+	for i, v := range w.volunteers {
+		served := w.auditVolunteer(a, v, data[i], backed, seen, groups, add)
 		a.Volunteers++
-		rep.Stars[min(wal.Level, len(rep.Stars)-1)]++
+		rep.Stars[min(data[i].wal.Level, len(rep.Stars)-1)]++
 		if served {
 			rep.Served++
 		}
@@ -105,10 +127,16 @@ func (w *world) walkOrders(ctx context.Context, a *AuditSummary, add func(org.No
 		if len(page) == 0 {
 			return nil
 		}
-		for _, o := range page {
-			if err := w.auditHistory(ctx, a, o); err != nil {
-				return err
-			}
+		hists := make([][]dispatch.HistoryEntry, len(page))
+		if err := w.pool(ctx, len(page), func(ctx context.Context, _ *lane, i int) error {
+			var err error
+			hists[i], err = w.dsp.History(ctx, page[i].ID)
+			return err
+		}); err != nil {
+			return err
+		}
+		for i, o := range page {
+			w.auditHistory(a, o, hists[i])
 			in := !o.OrderedAt.Before(w.start) && o.OrderedAt.Before(w.end)
 			add(o.Node, func(c *counts) {
 				c.orders++
@@ -155,16 +183,25 @@ func (w *world) compare(ctx context.Context, rep *Report, cs map[org.NodeID]*cou
 			stations[inst]++
 		}
 	}
-	for _, n := range nodes {
+	rollups := make([]org.Rollup, len(nodes))
+	stats := make([]dispatch.NodeStats, len(nodes))
+	if err := w.pool(ctx, len(nodes), func(ctx context.Context, _ *lane, i int) error {
+		var err error
+		if rollups[i], err = w.org.Rollup(ctx, nodes[i]); err != nil {
+			return err
+		}
+		stats[i], err = w.dsp.Stats(ctx, nodes[i], w.start, w.end)
+		return err
+	}); err != nil {
+		return err
+	}
+	for i, n := range nodes {
 		c := cs[n]
 		if c == nil {
 			c = &counts{}
 			cs[n] = c
 		}
-		r, err := w.org.Rollup(ctx, n)
-		if err != nil {
-			return err
-		}
+		r := rollups[i]
 		a.Rollups++
 		got, want := r.Counters, org.Counters{Hours: c.hours, Points: c.points, Orders: c.orders, Completed: c.completed, Activities: c.activities}
 		if !got.Equal(want) {
@@ -176,10 +213,7 @@ func (w *world) compare(ctx context.Context, rep *Report, cs map[org.NodeID]*cou
 		if r.Volunteers != c.volunteers || r.Stations != stations[n] {
 			a.fail("roll-up of %s: %d volunteers, %d stations; recount %d, %d", n, r.Volunteers, r.Stations, c.volunteers, stations[n])
 		}
-		st, err := w.dsp.Stats(ctx, n, w.start, w.end)
-		if err != nil {
-			return err
-		}
+		st := stats[i]
 		a.Rollups++
 		if st.Orders != c.periodOrders || st.Routed != c.routed || st.Responded != c.responded || st.Completed != c.done ||
 			st.Evaluated != c.evaluated || st.Satisfied != c.satisfied {

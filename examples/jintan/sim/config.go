@@ -37,10 +37,19 @@ type Config struct {
 	Orders int
 	// Days is the length of the simulated period.
 	Days int
-	// Store is StoreMemory or StoreSQLite.
+	// Store is StoreMemory or StoreSQLite (the default).
 	Store string
 	// DB is the SQLite file; empty means a new file in a temporary folder.
 	DB string
+	// Sync is the SQLite commit durability: SyncFull (the default: an
+	// acknowledged write survives a power loss) or SyncNormal (it survives
+	// a crash of the process only; faster).
+	Sync string
+	// Workers is how many goroutines run the independent work of a phase
+	// (default 32; 1 runs everything in one goroutine). More workers let
+	// the SQLite writer commit more writes per disk sync; the report does
+	// not depend on it.
+	Workers int
 	// Start is the first day of the period on an empty store; default
 	// 2023-03-01 in China Standard Time. A store that holds a period
 	// already continues on the day after its last activity.
@@ -50,10 +59,18 @@ type Config struct {
 	PointsLifetime time.Duration
 }
 
+// SQLite commit durabilities accepted by Config.Sync.
+const (
+	SyncFull   = "full"
+	SyncNormal = "normal"
+)
+
 // DefaultConfig returns the default configuration: Jintan's 123 stations,
-// 3,000 volunteers, 880 orders over 30 days, seed 1, in memory.
+// 3,000 volunteers, 880 orders over 30 days, seed 1, on SQLite with durable
+// commits in a new temporary file, 32 workers.
 func DefaultConfig() Config {
-	return Config{Seed: 1, Stations: 123, Volunteers: 3000, Orders: 880, Days: 30, Store: StoreMemory}
+	return Config{Seed: 1, Stations: 123, Volunteers: 3000, Orders: 880, Days: 30, Store: StoreSQLite,
+		Sync: SyncFull, Workers: 32}
 }
 
 // cst is China Standard Time, the district's clock.
@@ -73,6 +90,10 @@ func (c *Config) validate() error {
 		return fmt.Errorf("sim: field days: %d is outside 1..366: %w", c.Days, ErrConfig)
 	case c.Store != StoreMemory && c.Store != StoreSQLite:
 		return fmt.Errorf("sim: field store: %q is neither %q nor %q: %w", c.Store, StoreMemory, StoreSQLite, ErrConfig)
+	case c.Store == StoreSQLite && c.Sync != "" && c.Sync != SyncFull && c.Sync != SyncNormal:
+		return fmt.Errorf("sim: field sync: %q is neither %q nor %q: %w", c.Sync, SyncFull, SyncNormal, ErrConfig)
+	case c.Workers < 0 || c.Workers > 1024:
+		return fmt.Errorf("sim: field workers: %d is outside 0..1024: %w", c.Workers, ErrConfig)
 	case c.PointsLifetime < 0:
 		return fmt.Errorf("sim: field points lifetime: %s is negative: %w", c.PointsLifetime, ErrConfig)
 	}
@@ -80,6 +101,12 @@ func (c *Config) validate() error {
 		c.Start = time.Date(2023, 3, 1, 0, 0, 0, 0, cst)
 	}
 	c.Start = day(c.Start)
+	if c.Sync == "" {
+		c.Sync = SyncFull
+	}
+	if c.Workers == 0 {
+		c.Workers = 32
+	}
 	if c.PointsLifetime == 0 {
 		c.PointsLifetime = 45 * 24 * time.Hour
 	}

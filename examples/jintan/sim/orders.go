@@ -46,12 +46,16 @@ func (w *world) each(ctx context.Context, s dispatch.State, f func(o dispatch.Or
 
 // refresh re-reads the open orders after the sweep changed some of them.
 func (w *world) refresh(ctx context.Context) error {
-	for _, id := range w.open {
-		o, err := w.dsp.Order(ctx, id)
-		if err != nil {
-			return err
-		}
-		w.orders[id] = o
+	got := make([]dispatch.Order, len(w.open))
+	if err := w.pool(ctx, len(w.open), func(ctx context.Context, _ *lane, i int) error {
+		var err error
+		got[i], err = w.dsp.Order(ctx, w.open[i])
+		return err
+	}); err != nil {
+		return err
+	}
+	for _, o := range got {
+		w.orders[o.ID] = o
 	}
 	w.prune()
 	return nil
@@ -68,10 +72,59 @@ func (w *world) prune() {
 	})
 }
 
+// inState returns the open orders in state s for which want returns true,
+// oldest first.
+func (w *world) inState(s dispatch.State, want func(o dispatch.Order) bool) []dispatch.Order {
+	var out []dispatch.Order
+	for _, id := range w.open {
+		if o := w.orders[id]; o.State == s && want(o) {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// fireEach runs f for each order in parallel (see lane): f fires what was
+// decided for the order and returns the order it leaves, or a zero Order
+// when it fired nothing. fireEach caches the orders f returns and returns
+// them in the order of os. The fs must not interfere: no f assigns a team
+// (capacity is first come, first served) or touches another order.
+func (w *world) fireEach(ctx context.Context, os []dispatch.Order, f func(context.Context, *lane, dispatch.Order) (dispatch.Order, error)) ([]dispatch.Order, error) {
+	out := make([]dispatch.Order, len(os))
+	jobs := make([]func(context.Context, *lane) error, len(os))
+	for i, o := range os {
+		jobs[i] = func(ctx context.Context, l *lane) error {
+			r, err := f(ctx, l, o)
+			if err != nil {
+				return fmt.Errorf("sim: order %s (%s): %w", o.ID, o.State, err)
+			}
+			out[i] = r
+			return nil
+		}
+	}
+	err := w.parallel(ctx, jobs)
+	for _, r := range out {
+		if r.ID != "" {
+			w.orders[r.ID] = r
+		}
+	}
+	return out, err
+}
+
 // place lets residents order n services between 18:00 and 20:00.
 func (w *world) place(ctx context.Context, today time.Time, n int) error {
+	type placing struct {
+		at  time.Time
+		req dispatch.OrderRequest
+		res string
+	}
+	// Decide every order first, in sequence (the draws come from one
+	// generator), then place them in parallel, each at its own minute on
+	// its lane's clock. The lanes take them in time order, so no lane's
+	// clock goes back.
+	todo := make([]placing, n)
 	for i := range n {
-		w.at(today.Add(18*time.Hour + time.Duration(i)*2*time.Hour/time.Duration(n)))
+		at := today.Add(18*time.Hour + time.Duration(i)*2*time.Hour/time.Duration(n))
 		x := w.rng.Float64() * w.weights[len(w.weights)-1]
 		st := w.stations[min(len(w.stations)-1, sortSearch(w.weights, x))]
 		item := w.chooseItem(st)
@@ -85,18 +138,33 @@ func (w *world) place(ctx context.Context, today time.Time, n int) error {
 		if w.rng.IntN(3) == 0 {
 			fields["note"] = "请提前电话联系"
 		}
-		o, err := w.dsp.PlaceOrder(ctx, resident(res), dispatch.OrderRequest{ID: id, Item: item, Node: st, Fields: fields})
-		if err != nil {
-			return fmt.Errorf("sim: place order %s: %w", id, err)
-		}
-		w.orders[id] = o
-		w.open = append(w.open, id)
-		w.t.placed++
-		if err := w.org.AddCounters(ctx, "sim:order:"+string(id), st, org.Counters{Orders: 1}); err != nil {
-			return err
+		todo[i] = placing{at: at, res: res, req: dispatch.OrderRequest{ID: id, Item: item, Node: st, Fields: fields}}
+	}
+	placed := make([]dispatch.Order, n)
+	jobs := make([]func(context.Context, *lane) error, n)
+	for i, p := range todo {
+		jobs[i] = func(ctx context.Context, l *lane) error {
+			l.clk.set(p.at)
+			o, err := l.dsp.PlaceOrder(ctx, resident(p.res), p.req)
+			if err != nil {
+				return fmt.Errorf("sim: place order %s: %w", p.req.ID, err)
+			}
+			placed[i] = o
+			return w.org.AddCounters(ctx, "sim:order:"+string(p.req.ID), p.req.Node, org.Counters{Orders: 1})
 		}
 	}
-	return nil
+	err := w.parallel(ctx, jobs)
+	for _, o := range placed {
+		if o.ID != "" {
+			w.orders[o.ID] = o
+			w.open = append(w.open, o.ID)
+			w.t.placed++
+		}
+	}
+	if n > 0 {
+		w.at(todo[n-1].at)
+	}
+	return err
 }
 
 func sortSearch(cum []float64, x float64) int {
@@ -128,15 +196,26 @@ func (w *world) chooseItem(st org.NodeID) dispatch.ItemCode {
 // published to the pool or dispatched; returned ones dispatched again or
 // forced on a team; stale dispatches reassigned.
 func (w *world) route(ctx context.Context) error {
-	if err := w.each(ctx, dispatch.Ordered, func(o dispatch.Order) error {
-		switch u := chance(w.seed, "route", o.ID); {
-		case u < 0.02:
-			_, err := w.fire(ctx, director, dispatch.Command{Order: o.ID, Trigger: dispatch.TriggerReject, Reason: "服务内容超出实践中心职责范围"})
-			w.t.rejected++
-			return err
-		case u < 0.12:
-			return w.publish(ctx, o)
+	// Rejecting and publishing assign no team: in parallel. Dispatching
+	// does (first come, first served): in order, after them.
+	decided := w.inState(dispatch.Ordered, func(o dispatch.Order) bool { return chance(w.seed, "route", o.ID) < 0.12 })
+	if _, err := w.fireEach(ctx, decided, func(ctx context.Context, _ *lane, o dispatch.Order) (dispatch.Order, error) {
+		if chance(w.seed, "route", o.ID) < 0.02 {
+			return w.dsp.Fire(ctx, director, dispatch.Command{Order: o.ID, Trigger: dispatch.TriggerReject, Reason: "服务内容超出实践中心职责范围"})
 		}
+		return w.dsp.Fire(ctx, desk, dispatch.Command{Order: o.ID, Trigger: dispatch.TriggerPublish})
+	}); err != nil {
+		return err
+	}
+	for _, o := range decided {
+		if chance(w.seed, "route", o.ID) < 0.02 {
+			w.t.rejected++
+		} else {
+			w.t.published++
+		}
+	}
+	w.prune()
+	if err := w.each(ctx, dispatch.Ordered, func(o dispatch.Order) error {
 		return w.dispatch(ctx, o)
 	}); err != nil {
 		return err
@@ -195,35 +274,45 @@ func (w *world) dispatch(ctx context.Context, o dispatch.Order) error {
 // dispatched (or let the deadline pass), claim from the pool; residents
 // and the centre cancel a few orders.
 func (w *world) respond(ctx context.Context) error {
-	for _, s := range []dispatch.State{dispatch.Ordered, dispatch.Published, dispatch.Dispatched, dispatch.Returned} {
-		if err := w.each(ctx, s, func(o dispatch.Order) error {
-			if chance(w.seed, "rcancel", o.ID) >= 0.015 {
-				return nil
-			}
-			_, err := w.fire(ctx, resident(o.Resident), dispatch.Command{Order: o.ID, Trigger: dispatch.TriggerCancel, Reason: "已自行解决"})
-			w.t.cancelledRes++
-			return err
-		}); err != nil {
-			return err
-		}
+	var cancels []dispatch.Order
+	for _, st := range []dispatch.State{dispatch.Ordered, dispatch.Published, dispatch.Dispatched, dispatch.Returned} {
+		cancels = append(cancels, w.inState(st, func(o dispatch.Order) bool { return chance(w.seed, "rcancel", o.ID) < 0.015 })...)
 	}
-	if err := w.each(ctx, dispatch.Dispatched, func(o dispatch.Order) error {
-		lead := w.leader(o.Team)
-		switch u := chance(w.seed, "respond", o.ID, o.Version); {
-		case u < 0.84:
-			return w.accept(ctx, lead, o)
-		case u < 0.91:
-			_, err := w.fire(ctx, lead, dispatch.Command{Order: o.ID, Trigger: dispatch.TriggerReturn, Reason: "当天队员不足，无法按时服务"})
-			if errors.Is(err, dispatch.ErrReturnLimit) {
-				return w.accept(ctx, lead, o)
-			}
-			w.t.returnedByTeam++
-			return err
-		}
-		return nil // no answer: the sweep returns it when accept-by passes
+	if _, err := w.fireEach(ctx, cancels, func(ctx context.Context, _ *lane, o dispatch.Order) (dispatch.Order, error) {
+		return w.dsp.Fire(ctx, resident(o.Resident), dispatch.Command{Order: o.ID, Trigger: dispatch.TriggerCancel, Reason: "已自行解决"})
 	}); err != nil {
 		return err
 	}
+	w.t.cancelledRes += len(cancels)
+	w.prune()
+
+	// Accepting and returning assign no team: the teams answer in parallel.
+	answer := w.inState(dispatch.Dispatched, func(o dispatch.Order) bool { return chance(w.seed, "respond", o.ID, o.Version) < 0.91 })
+	answered, err := w.fireEach(ctx, answer, func(ctx context.Context, _ *lane, o dispatch.Order) (dispatch.Order, error) {
+		lead := w.leader(o.Team)
+		if chance(w.seed, "respond", o.ID, o.Version) < 0.84 {
+			return w.dsp.Fire(ctx, lead, dispatch.Command{Order: o.ID, Trigger: dispatch.TriggerAccept})
+		}
+		r, err := w.dsp.Fire(ctx, lead, dispatch.Command{Order: o.ID, Trigger: dispatch.TriggerReturn, Reason: "当天队员不足，无法按时服务"})
+		if errors.Is(err, dispatch.ErrReturnLimit) {
+			return w.dsp.Fire(ctx, lead, dispatch.Command{Order: o.ID, Trigger: dispatch.TriggerAccept})
+		}
+		return r, err
+	})
+	if err != nil {
+		return err
+	}
+	for _, o := range answered {
+		if o.State == dispatch.Returned {
+			w.t.returnedByTeam++
+		} else {
+			w.t.accepted++
+		}
+	}
+	w.prune()
+	// The rest get no answer: the sweep returns them when accept-by passes.
+
+	// Claims assign a team: first come, first served, in order.
 	if err := w.each(ctx, dispatch.Published, func(o dispatch.Order) error {
 		if w.now().Sub(o.UpdatedAt) > 60*time.Hour {
 			_, err := w.fire(ctx, director, dispatch.Command{Order: o.ID, Trigger: dispatch.TriggerCancel, Reason: "三天无队伍认领，中心撤单并电话回访"})
@@ -300,55 +389,77 @@ func (w *world) planned(o dispatch.Order) (time.Time, bool) {
 
 // startServices begins the services planned for this slot or earlier.
 func (w *world) startServices(ctx context.Context) error {
-	return w.each(ctx, dispatch.Accepted, func(o dispatch.Order) error {
-		if at, _ := w.planned(o); at.After(w.now()) {
-			return nil
-		}
-		_, err := w.fire(ctx, w.leader(o.Team), dispatch.Command{Order: o.ID, Trigger: dispatch.TriggerStart})
-		w.t.started++
-		return err
+	due := w.inState(dispatch.Accepted, func(o dispatch.Order) bool {
+		at, _ := w.planned(o)
+		return !at.After(w.now())
 	})
+	if _, err := w.fireEach(ctx, due, func(ctx context.Context, _ *lane, o dispatch.Order) (dispatch.Order, error) {
+		return w.dsp.Fire(ctx, w.leader(o.Team), dispatch.Command{Order: o.ID, Trigger: dispatch.TriggerStart})
+	}); err != nil {
+		return err
+	}
+	w.t.started += len(due)
+	w.prune()
+	return nil
 }
 
 // completeServices reports the services in progress done, with their participants
 // and hours.
 func (w *world) completeServices(ctx context.Context) error {
-	return w.each(ctx, dispatch.InService, func(o dispatch.Order) error {
-		from, to := o.ServingSince, w.now()
-		parts := w.participants(o, from, to)
-		if len(parts) == 0 {
-			return nil // nobody free: the team completes next slot
+	// Who serves depends on who already serves elsewhere: choose the
+	// participants in order, then report the completions in parallel.
+	parts := map[dispatch.OrderID][]dispatch.Participant{}
+	to := w.now()
+	done := w.inState(dispatch.InService, func(o dispatch.Order) bool {
+		ps := w.participants(o, o.ServingSince, to)
+		if len(ps) == 0 {
+			return false // nobody free: the team completes next slot
 		}
-		first := o.CompletedAt.IsZero()
-		done, err := w.fire(ctx, w.leader(o.Team), dispatch.Command{Order: o.ID, Trigger: dispatch.TriggerComplete, Completion: &dispatch.Completion{
-			Report:       fmt.Sprintf("%s：%d名志愿者到场服务", o.Item.Name, len(parts)),
-			Participants: parts,
+		parts[o.ID] = ps
+		for _, p := range ps {
+			w.busy[p.Volunteer] = append(w.busy[p.Volunteer], span{o.ServingSince, to})
+		}
+		return true
+	})
+	completed, err := w.fireEach(ctx, done, func(ctx context.Context, _ *lane, o dispatch.Order) (dispatch.Order, error) {
+		ps := parts[o.ID]
+		d, err := w.dsp.Fire(ctx, w.leader(o.Team), dispatch.Command{Order: o.ID, Trigger: dispatch.TriggerComplete, Completion: &dispatch.Completion{
+			Report:       fmt.Sprintf("%s：%d名志愿者到场服务", o.Item.Name, len(ps)),
+			Participants: ps,
 			Photos:       []string{fmt.Sprintf("photos/%s/%d.jpg", o.ID, o.Version)},
 		}})
 		if err != nil {
-			return err
+			return d, err
 		}
+		c := org.Counters{Activities: 1}
+		if o.CompletedAt.IsZero() {
+			c.Completed = 1
+		}
+		return d, w.org.AddCounters(ctx, fmt.Sprintf("sim:activity:%s:%d", o.ID, d.Version), o.Node, c)
+	})
+	if err != nil {
+		return err
+	}
+	for _, d := range completed {
+		ps := parts[d.ID]
 		w.t.completed++
-		w.t.participants += len(parts)
-		for _, p := range parts {
-			w.busy[p.Volunteer] = append(w.busy[p.Volunteer], span{from, to})
+		w.t.participants += len(ps)
+		for _, p := range ps {
 			w.t.hours = w.t.hours.Add(p.Hours)
-			if chance(w.seed, "object", o.ID, done.Version, p.Volunteer) < 0.012 {
+			if chance(w.seed, "object", d.ID, d.Version, p.Volunteer) < 0.012 {
 				w.pending = append(w.pending, pendingObjection{
-					key: dispatch.RecordKey(o.ID, done.Version, p.Volunteer), volunteer: p.Volunteer,
+					key: dispatch.RecordKey(d.ID, d.Version, p.Volunteer), volunteer: p.Volunteer,
 					due: day(to).AddDate(0, 0, 1).Add(15 * time.Hour),
 				})
 			}
 		}
-		c := org.Counters{Activities: 1}
-		if first {
-			c.Completed = 1
+		// Penalties write to wallets other completions may share: in order.
+		if err := w.noShow(ctx, d, ps); err != nil {
+			return fmt.Errorf("sim: order %s (%s): %w", d.ID, dispatch.InService, err)
 		}
-		if err := w.org.AddCounters(ctx, fmt.Sprintf("sim:activity:%s:%d", o.ID, done.Version), o.Node, c); err != nil {
-			return err
-		}
-		return w.noShow(ctx, done, parts)
-	})
+	}
+	w.prune()
+	return nil
 }
 
 // participants picks two to nine members of the order's team who are free
@@ -388,14 +499,16 @@ func (w *world) isBusy(v org.VolunteerID, from, to time.Time) bool {
 // evaluate lets residents score completed services (评单); the desk reopens
 // the bad ones and showcases the best (晒单).
 func (w *world) evaluate(ctx context.Context) error {
-	return w.each(ctx, dispatch.Completed, func(o dispatch.Order) error {
+	due := w.inState(dispatch.Completed, func(o dispatch.Order) bool {
 		u := chance(w.seed, "eval", o.ID, o.Version)
 		if u >= 0.82 {
-			return nil // never evaluated: the sweep closes it unrated
+			return false // never evaluated: the sweep closes it unrated
 		}
-		if day(o.UpdatedAt).AddDate(0, 0, int(u/0.82*4)).After(w.now()) {
-			return nil
-		}
+		return !day(o.UpdatedAt).AddDate(0, 0, int(u/0.82*4)).After(w.now())
+	})
+	// Residents evaluate and the desk showcases in parallel; reopening
+	// assigns a team, so it follows in order.
+	done, err := w.fireEach(ctx, due, func(ctx context.Context, _ *lane, o dispatch.Order) (dispatch.Order, error) {
 		score := 5
 		switch s := chance(w.seed, "score", o.ID, o.Version); {
 		case s < 0.03:
@@ -408,24 +521,31 @@ func (w *world) evaluate(ctx context.Context) error {
 			score = 4
 		}
 		ev := &dispatch.Evaluation{Score: score, Comment: comments[score], Consent: chance(w.seed, "consent", o.ID, o.Version) < 0.7}
-		e, err := w.fire(ctx, resident(o.Resident), dispatch.Command{Order: o.ID, Trigger: dispatch.TriggerEvaluate, Evaluation: ev})
-		if err != nil {
-			return err
+		e, err := w.dsp.Fire(ctx, resident(o.Resident), dispatch.Command{Order: o.ID, Trigger: dispatch.TriggerEvaluate, Evaluation: ev})
+		if err != nil || score < 5 || !ev.Consent || chance(w.seed, "show", e.ID, e.Version) >= 0.5 {
+			return e, err
 		}
-		w.t.evaluated++
+		return w.dsp.Fire(ctx, desk, dispatch.Command{Order: e.ID, Trigger: dispatch.TriggerShowcase})
+	})
+	if err != nil {
+		return err
+	}
+	w.t.evaluated += len(done)
+	for _, e := range done {
 		switch {
-		case score <= 2 && chance(w.seed, "reopen", e.ID, e.Version) < 0.6:
-			err = w.reopen(ctx, e)
-		case score == 5 && ev.Consent && chance(w.seed, "show", e.ID, e.Version) < 0.5:
-			var s dispatch.Order
-			s, err = w.fire(ctx, desk, dispatch.Command{Order: e.ID, Trigger: dispatch.TriggerShowcase})
+		case e.State == dispatch.Showcased:
 			w.t.showcased++
-			if err == nil && chance(w.seed, "hide", s.ID, s.Version) < 0.05 {
-				w.toHide = append(w.toHide, s.ID)
+			if chance(w.seed, "hide", e.ID, e.Version) < 0.05 {
+				w.toHide = append(w.toHide, e.ID)
+			}
+		case e.Evaluation.Score <= 2 && chance(w.seed, "reopen", e.ID, e.Version) < 0.6:
+			if err := w.reopen(ctx, e); err != nil {
+				return fmt.Errorf("sim: order %s (%s): %w", e.ID, dispatch.Completed, err)
 			}
 		}
-		return err
-	})
+	}
+	w.prune()
+	return nil
 }
 
 // reopen sends an unsatisfying service back to its team, or to another

@@ -185,10 +185,3 @@ func (w *world) sweep(ctx context.Context) error {
 	}
 	return w.refresh(ctx)
 }
-
-// drain runs the relay: completed orders become confirmed service records,
-// five-star evaluations bonuses.
-func (w *world) drain(ctx context.Context) error {
-	_, err := w.relay.Drain(ctx)
-	return err
-}

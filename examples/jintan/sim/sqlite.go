@@ -5,9 +5,14 @@ import (
 )
 
 // openSQLite opens (or creates) the database file with the adapter's
-// defaults: WAL, durable commits, one writer that batches.
-func openSQLite(path string) (*stores, error) {
-	db, err := sqlite.Open(path, nil)
+// defaults (WAL, one writer that batches concurrent writes), durable
+// commits unless sync is SyncNormal.
+func openSQLite(path, sync string) (*stores, error) {
+	opts := &sqlite.Options{Synchronous: sqlite.SyncFull}
+	if sync == SyncNormal {
+		opts.Synchronous = sqlite.SyncNormal
+	}
+	db, err := sqlite.Open(path, opts)
 	if err != nil {
 		return nil, err
 	}

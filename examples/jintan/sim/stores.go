@@ -2,9 +2,11 @@ package sim
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 
 	"github.com/civicloop/civicloop/adapters/memory"
@@ -42,17 +44,32 @@ func openStores(cfg Config) (*stores, error) {
 			}
 			path = filepath.Join(dir, "jintan.db")
 		}
-		return openSQLite(path)
+		return openSQLite(path, cfg.Sync)
 	}
 	return nil, fmt.Errorf("sim: field store: %q: %w", cfg.Store, ErrConfig)
 }
 
 // countingLedger counts the ledger transfers that took effect (holds, posts,
 // voids and expiries included; replays and refusals not), for the
-// throughput line.
+// throughput line. It also remembers the accounts it saw open: accounts are
+// never deleted, so it answers a second opening with ErrAccountExists
+// itself, as the store would. (Each lane's points service opens the
+// accounts of the volunteers it meets for the first time.)
 type countingLedger struct {
 	ledger.Store
-	n atomic.Int64
+	n      atomic.Int64
+	opened sync.Map // ledger.AccountID → struct{}
+}
+
+func (c *countingLedger) OpenAccount(ctx context.Context, rec ledger.AccountRecord) error {
+	if _, ok := c.opened.Load(rec.ID); ok {
+		return fmt.Errorf("sim: account %s: %w", rec.ID, ledger.ErrAccountExists)
+	}
+	err := c.Store.OpenAccount(ctx, rec)
+	if err == nil || errors.Is(err, ledger.ErrAccountExists) {
+		c.opened.Store(rec.ID, struct{}{})
+	}
+	return err
 }
 
 func (c *countingLedger) Apply(ctx context.Context, cmds []ledger.Command) ([]ledger.Result, error) {

@@ -46,11 +46,15 @@ type world struct {
 	st    *stores
 	count *countingLedger
 
-	led   *ledger.Service
-	org   *org.Service
-	pts   *points.Service
-	dsp   *dispatch.Service
-	relay *dispatch.Relay
+	led *ledger.Service
+	org *org.Service
+	pts *points.Service
+	dsp *dispatch.Service
+	// lanes are the workers of parallel phases; ptsIDs numbers both the
+	// sequential points service's IDs and the lanes' jobs.
+	lanes  []*lane
+	ptsIDs *ids
+	dspIDs *ids
 
 	// start and end bound the simulated period, [start, end).
 	start, end time.Time
@@ -117,6 +121,14 @@ func (w *world) at(t time.Time) { w.clk.set(t) }
 func (w *world) now() time.Time { return w.clk.Now() }
 
 // newServices builds the four services over the stores, sharing the clock.
+// newDispatch builds a dispatch service over the store with the given
+// clock. Every order is placed with its ID: the ID source is never used.
+func (w *world) newDispatch(now func() time.Time) (*dispatch.Service, error) {
+	return dispatch.New(w.st.dispatch, w.org, w.org.Policy(), &dispatch.Options{
+		Now: now, NewID: w.dspIDs.next, MaxReturns: 3,
+	})
+}
+
 func newServices(ctx context.Context, w *world) error {
 	var err error
 	w.count = &countingLedger{Store: w.st.ledger}
@@ -129,24 +141,17 @@ func newServices(ctx context.Context, w *world) error {
 	if w.org, err = org.New(w.st.org, &org.Options{Now: w.clk.Now, NewID: orgIDs.next, IdentityKey: key}); err != nil {
 		return err
 	}
-	ptsIDs := &ids{prefix: "P" + tag + "-"}
+	w.ptsIDs = &ids{prefix: "P" + tag + "-"}
 	codes := rand.New(rand.NewPCG(uint64(w.seed), 0x0c0de))
 	code := func() string { return fmt.Sprintf("%08d", codes.IntN(100000000)) }
 	if w.pts, err = points.New(w.st.points, w.led, w.org, &points.Options{
-		Scheme: scheme(w.cfg.PointsLifetime), Now: w.clk.Now, NewID: ptsIDs.next, NewCode: code,
+		Scheme: scheme(w.cfg.PointsLifetime), Now: w.clk.Now, NewID: w.ptsIDs.next, NewCode: code,
 	}); err != nil {
 		return err
 	}
-	dspIDs := &ids{prefix: "X" + tag + "-"}
-	if w.dsp, err = dispatch.New(w.st.dispatch, w.org, w.org.Policy(), &dispatch.Options{
-		Now: w.clk.Now, NewID: dspIDs.next, MaxReturns: 3,
-	}); err != nil {
+	w.dspIDs = &ids{prefix: "X" + tag + "-"}
+	if w.dsp, err = w.newDispatch(w.clk.Now); err != nil {
 		return err
 	}
-	sink, err := dispatch.NewPointsSink(w.pts, nil)
-	if err != nil {
-		return err
-	}
-	w.relay, err = dispatch.NewRelay(w.st.dispatch, sink, nil)
-	return err
+	return w.newLanes(w.cfg.Workers, w.ptsIDs.prefix)
 }

@@ -1,0 +1,43 @@
+// Package sqlite keeps civicloop in one SQLite file: the embedded default
+// store for a program that wants its data to survive a restart, with no
+// server and no cgo (it uses the pure-Go driver modernc.org/sqlite).
+//
+// One DB implements every domain store: Ledger (ledger.Store), Org
+// (org.Store), Points (points.Store) and Dispatch (dispatch.Store), each
+// in its own file of this package and its own tables.
+//
+// # Durability and concurrency
+//
+//   - The file is in WAL mode. By default every acknowledged write has
+//     been synced to disk (synchronous=FULL) and survives a crash of the
+//     process or of the machine; Options.Synchronous = SyncNormal trades
+//     the last commits before a power loss for speed.
+//   - One writer goroutine owns the only read-write connection. Concurrent
+//     callers' writes are queued and run together in one transaction
+//     (group commit), each inside its own SAVEPOINT: a refused or failed
+//     write is rolled back alone and never fails another caller's, and
+//     every caller gets its own result once the shared commit is durable.
+//   - Reads use a separate pool of read-only connections and run
+//     concurrently with each other and with the writer.
+//   - The schema is created and upgraded by numbered migrations embedded in
+//     the binary (migrations/*.sql), each in one transaction, recorded in
+//     the schema_version table. A file written by a newer version is
+//     refused (ErrSchemaTooNew); so are a folder, an unwritable path
+//     (ErrInvalidPath) and a file that is not a civicloop database
+//     (ErrNotCivicloop), without writing anything.
+//   - Driver errors become sentinel errors in one place (errors.go), by
+//     SQLite result code.
+//   - Amounts are INTEGER minor units in the ledger tables; no column is
+//     floating point.
+//
+// # Usage
+//
+//	db, err := sqlite.Open(filepath.Join(dir, "civicloop.db"), nil)
+//	if err != nil { ... }
+//	defer db.Close()
+//	led, err := ledger.New(db.Ledger(), nil)
+//	if err != nil { ... }
+//	_, err = led.OpenAccount(ctx, ledger.AccountSpec{ID: "issuer", Asset: points, NoFloor: true})
+//	// org.New(db.Org(), ...), points.New(db.Points(), led, ...),
+//	// dispatch.New(db.Dispatch(), ...) work the same way.
+package sqlite

@@ -1,0 +1,681 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/civicloop/civicloop/ledger"
+)
+
+// LedgerStore is the ledger kept in the database file (tables ledger_*).
+// Every write is one request to the writer: the package's rules
+// (ledger.Apply, ledger.CloseState) run inside the shared transaction over
+// a ledger.Tx backed by it, and what they changed is written before the
+// request's savepoint is released. Reads use the read pool.
+type LedgerStore struct {
+	db *DB
+}
+
+var _ ledger.Store = (*LedgerStore)(nil)
+
+// Ledger returns the ledger store of db.
+func (db *DB) Ledger() *LedgerStore { return db.ledger }
+
+const accountStateCols = `id, asset_code, asset_scale, floor, no_floor, ceiling, has_ceiling,
+	closed, balance, pending_debits, pending_credits, version, entries, last_hash`
+
+const accountCols = accountStateCols + `, owner, metadata, opened_at, closed_at`
+
+// OpenAccount stores a new account. It returns an error wrapping
+// ledger.ErrAccountExists if the ID is taken.
+func (s *LedgerStore) OpenAccount(ctx context.Context, rec ledger.AccountRecord) error {
+	meta, err := metaArg(rec.Metadata)
+	if err != nil {
+		return fmt.Errorf("sqlite: ledger: open account %q: %w", rec.ID, err)
+	}
+	err = s.db.w.do(ctx, func(tx *wtx) error {
+		st := &rec.AccountState
+		_, err := tx.exec(`INSERT INTO ledger_accounts (`+accountCols+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			string(st.ID), st.Asset.Code, st.Asset.Scale, st.Floor, boolArg(st.NoFloor),
+			st.Ceiling, boolArg(st.HasCeiling), boolArg(st.Closed), st.Balance,
+			st.PendingDebits, st.PendingCredits, st.Version, st.Entries, st.LastHash[:],
+			rec.Owner, meta, timeArg(rec.OpenedAt), timeArg(rec.ClosedAt))
+		return translateAs(err, ledger.ErrAccountExists)
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: ledger: open account %q: %w", rec.ID, err)
+	}
+	return nil
+}
+
+// CloseAccount closes an account with ledger.CloseState. It returns an
+// error wrapping ledger.ErrAccountNotFound or ledger.ErrAccountNotEmpty.
+func (s *LedgerStore) CloseAccount(ctx context.Context, id ledger.AccountID, at time.Time) error {
+	err := s.db.w.do(ctx, func(tx *wtx) error {
+		st, err := loadAccountState(tx, id)
+		if err != nil {
+			return err
+		}
+		changed, err := ledger.CloseState(st)
+		if err != nil || !changed {
+			return err
+		}
+		_, err = tx.exec(`UPDATE ledger_accounts SET closed = 1, version = ?, closed_at = ? WHERE id = ?`,
+			st.Version, timeArg(at), string(id))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: ledger: close account %q: %w", id, err)
+	}
+	return nil
+}
+
+// Apply applies cmds with ledger.Apply as one atomic write and returns one
+// result per command.
+func (s *LedgerStore) Apply(ctx context.Context, cmds []ledger.Command) ([]ledger.Result, error) {
+	if len(cmds) == 0 {
+		return nil, ctx.Err()
+	}
+	var results []ledger.Result
+	err := s.db.w.do(ctx, func(tx *wtx) error {
+		lt := newLedgerTx(tx)
+		// A batch loads what it names in two queries; a few commands are
+		// cheaper with one primary-key lookup per ID.
+		if len(cmds) >= prefetchMin {
+			if err := lt.prefetch(cmds); err != nil {
+				return err
+			}
+		}
+		rs, err := ledger.Apply(lt, cmds)
+		if err != nil {
+			return err
+		}
+		if err := lt.flush(); err != nil {
+			return err
+		}
+		results = rs
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: ledger: apply %d commands: %w", len(cmds), err)
+	}
+	return results, nil
+}
+
+// Account returns an account, or an error wrapping
+// ledger.ErrAccountNotFound.
+func (s *LedgerStore) Account(ctx context.Context, id ledger.AccountID) (ledger.AccountRecord, error) {
+	q, err := s.db.readStmt(ctx, `SELECT `+accountCols+` FROM ledger_accounts WHERE id = ?`)
+	if err != nil {
+		return ledger.AccountRecord{}, fmt.Errorf("sqlite: ledger: account %q: %w", id, err)
+	}
+	rec, err := scanAccount(q.QueryRowContext(ctx, string(id)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return ledger.AccountRecord{}, fmt.Errorf("sqlite: ledger: account %q: %w", id, ledger.ErrAccountNotFound)
+	}
+	if err != nil {
+		return ledger.AccountRecord{}, fmt.Errorf("sqlite: ledger: account %q: %w", id, translate(err))
+	}
+	return rec, nil
+}
+
+// prefetchMin is the smallest Apply batch that prefetches.
+const prefetchMin = 8
+
+// maxPage caps the page size of every paged read.
+const maxPage = 1000
+
+// Accounts returns up to limit accounts with IDs greater than after, by ID.
+func (s *LedgerStore) Accounts(ctx context.Context, after ledger.AccountID, limit int) ([]ledger.AccountRecord, error) {
+	if limit <= 0 {
+		return nil, fmt.Errorf("sqlite: ledger: accounts: field limit: %d is not positive: %w", limit, ledger.ErrInvalid)
+	}
+	q, err := s.db.readStmt(ctx, `SELECT `+accountCols+` FROM ledger_accounts WHERE id > ? ORDER BY id LIMIT ?`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: ledger: accounts: %w", err)
+	}
+	rows, err := q.QueryContext(ctx, string(after), min(limit, maxPage))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: ledger: accounts: %w", translate(err))
+	}
+	defer rows.Close()
+	var out []ledger.AccountRecord
+	for rows.Next() {
+		rec, err := scanAccount(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: ledger: accounts: %w", translate(err))
+		}
+		out = append(out, rec)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: ledger: accounts: %w", translate(err))
+	}
+	return out, nil
+}
+
+// Transfer returns a transfer record, or an error wrapping
+// ledger.ErrTransferNotFound.
+func (s *LedgerStore) Transfer(ctx context.Context, id ledger.TransferID) (ledger.TransferRecord, error) {
+	q, err := s.db.readStmt(ctx, selectTransfer)
+	if err != nil {
+		return ledger.TransferRecord{}, fmt.Errorf("sqlite: ledger: transfer %q: %w", id, err)
+	}
+	rec, err := scanTransfer(q.QueryRowContext(ctx, string(id)))
+	if err != nil {
+		return ledger.TransferRecord{}, fmt.Errorf("sqlite: ledger: transfer %q: %w", id, translate(err))
+	}
+	return *rec, nil
+}
+
+const entryCols = `account, seq, transfer_id, units, balance, version, recorded_at, effective_at, hash`
+
+// Entries returns up to limit entries of an account with Seq greater than
+// after, by Seq. It returns an error wrapping ledger.ErrAccountNotFound for
+// an unknown account.
+func (s *LedgerStore) Entries(ctx context.Context, id ledger.AccountID, after int64, limit int) ([]ledger.EntryRecord, error) {
+	if limit <= 0 {
+		return nil, fmt.Errorf("sqlite: ledger: entries of %q: field limit: %d is not positive: %w", id, limit, ledger.ErrInvalid)
+	}
+	var out []ledger.EntryRecord
+	err := s.db.readTx(ctx, func(tx reader) error {
+		rows, err := tx.QueryContext(ctx, `SELECT `+entryCols+` FROM ledger_entries
+			WHERE account = ? AND seq > ? ORDER BY seq LIMIT ?`, string(id), after, min(limit, maxPage))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			e, err := scanEntry(rows)
+			if err != nil {
+				return err
+			}
+			out = append(out, e)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(out) == 0 {
+			return accountExists(ctx, tx, id)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: ledger: entries of %q: %w", id, translate(err))
+	}
+	return out, nil
+}
+
+// EntryAsOf returns the account's last entry recorded at or before at.
+func (s *LedgerStore) EntryAsOf(ctx context.Context, id ledger.AccountID, at time.Time) (ledger.EntryRecord, error) {
+	var e ledger.EntryRecord
+	err := s.db.readTx(ctx, func(tx reader) error {
+		var err error
+		e, err = scanEntry(tx.QueryRowContext(ctx, `SELECT `+entryCols+` FROM ledger_entries
+			WHERE account = ? AND recorded_at <= ? ORDER BY recorded_at DESC, seq DESC LIMIT 1`,
+			string(id), timeArg(at)))
+		if errors.Is(err, sql.ErrNoRows) {
+			if err := accountExists(ctx, tx, id); err != nil {
+				return err
+			}
+			return fmt.Errorf("no entry at or before %s: %w", at.Format(time.RFC3339Nano), ledger.ErrNotFound)
+		}
+		return err
+	})
+	if err != nil {
+		return ledger.EntryRecord{}, fmt.Errorf("sqlite: ledger: entry of %q as of %s: %w", id, at.Format(time.RFC3339Nano), translate(err))
+	}
+	return e, nil
+}
+
+// DueHolds returns the IDs of up to limit pending holds due at now, by
+// HoldUntil then ID.
+func (s *LedgerStore) DueHolds(ctx context.Context, now time.Time, limit int) ([]ledger.TransferID, error) {
+	if limit <= 0 {
+		return nil, fmt.Errorf("sqlite: ledger: due holds: field limit: %d is not positive: %w", limit, ledger.ErrInvalid)
+	}
+	// status = 2 (pending) is a literal so that the partial index serves.
+	q, err := s.db.readStmt(ctx, `SELECT id FROM ledger_transfers
+		WHERE status = 2 AND hold_until <= ? ORDER BY hold_until, id LIMIT ?`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: ledger: due holds: %w", err)
+	}
+	rows, err := q.QueryContext(ctx, timeArg(now), min(limit, maxPage))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: ledger: due holds: %w", translate(err))
+	}
+	defer rows.Close()
+	var ids []ledger.TransferID
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("sqlite: ledger: due holds: %w", translate(err))
+		}
+		ids = append(ids, ledger.TransferID(id))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: ledger: due holds: %w", translate(err))
+	}
+	return ids, nil
+}
+
+// accountExists returns nil, or an error wrapping ledger.ErrAccountNotFound.
+func accountExists(ctx context.Context, tx reader, id ledger.AccountID) error {
+	var one int
+	err := tx.QueryRowContext(ctx, `SELECT 1 FROM ledger_accounts WHERE id = ?`, string(id)).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ledger.ErrAccountNotFound
+	}
+	return err
+}
+
+func scanAccountState(r rowScanner, st *ledger.AccountState, extra ...any) error {
+	var (
+		id, code string
+		hash     []byte
+	)
+	dest := append([]any{&id, &code, &st.Asset.Scale, &st.Floor, &st.NoFloor, &st.Ceiling,
+		&st.HasCeiling, &st.Closed, &st.Balance, &st.PendingDebits, &st.PendingCredits,
+		&st.Version, &st.Entries, &hash}, extra...)
+	if err := r.Scan(dest...); err != nil {
+		return err
+	}
+	st.ID, st.Asset.Code = ledger.AccountID(id), code
+	var err error
+	st.LastHash, err = hashCol(hash)
+	return err
+}
+
+func scanAccount(r rowScanner) (ledger.AccountRecord, error) {
+	var (
+		rec              ledger.AccountRecord
+		meta             sql.NullString
+		opened, closedAt sql.NullInt64
+	)
+	if err := scanAccountState(r, &rec.AccountState, &rec.Owner, &meta, &opened, &closedAt); err != nil {
+		return ledger.AccountRecord{}, err
+	}
+	var err error
+	if rec.Metadata, err = metaCol(meta); err != nil {
+		return ledger.AccountRecord{}, err
+	}
+	rec.OpenedAt, rec.ClosedAt = timeCol(opened), timeCol(closedAt)
+	return rec, nil
+}
+
+func scanEntry(r rowScanner) (ledger.EntryRecord, error) {
+	var (
+		e                 ledger.EntryRecord
+		account, transfer string
+		rec, eff          sql.NullInt64
+		hash              []byte
+	)
+	if err := r.Scan(&account, &e.Seq, &transfer, &e.Units, &e.Balance, &e.Version, &rec, &eff, &hash); err != nil {
+		return ledger.EntryRecord{}, err
+	}
+	e.Account, e.Transfer = ledger.AccountID(account), ledger.TransferID(transfer)
+	e.RecordedAt, e.EffectiveAt = timeCol(rec), timeCol(eff)
+	var err error
+	e.Hash, err = hashCol(hash)
+	return e, err
+}
+
+// loadAccountState reads an account's state inside the write transaction.
+func loadAccountState(tx *wtx, id ledger.AccountID) (*ledger.AccountState, error) {
+	st := new(ledger.AccountState)
+	err := scanAccountState(tx.queryRow(`SELECT `+accountStateCols+` FROM ledger_accounts WHERE id = ?`, string(id)), st)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ledger.ErrAccountNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+const transferCols = `id, kind, status, ref, units, reason, principal, postings, metadata,
+	recorded_at, effective_at, hold_until, fingerprint, posted_units, resolved_by,
+	reversed_by, refusal_code, refusal_message`
+
+const selectTransfer = `SELECT ` + transferCols + ` FROM ledger_transfers WHERE id = ?`
+
+// scanTransfer reads a transfer row. It returns ledger.ErrTransferNotFound
+// when there is no row.
+func scanTransfer(row rowScanner) (*ledger.TransferRecord, error) {
+	var (
+		rec                         ledger.TransferRecord
+		id, ref, resolved, reversed string
+		postings                    string
+		meta                        sql.NullString
+		recAt, effAt, until         sql.NullInt64
+		fp                          []byte
+	)
+	err := row.Scan(&id, &rec.Kind, &rec.Status, &ref, &rec.Units, &rec.Reason, &rec.Principal, &postings, &meta,
+		&recAt, &effAt, &until, &fp, &rec.PostedUnits, &resolved, &reversed, &rec.RefusalCode, &rec.RefusalMessage)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ledger.ErrTransferNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	rec.ID, rec.Ref = ledger.TransferID(id), ledger.TransferID(ref)
+	rec.ResolvedBy, rec.ReversedBy = ledger.TransferID(resolved), ledger.TransferID(reversed)
+	rec.RecordedAt, rec.EffectiveAt, rec.HoldUntil = timeCol(recAt), timeCol(effAt), timeCol(until)
+	if rec.Metadata, err = metaCol(meta); err != nil {
+		return nil, err
+	}
+	if rec.Fingerprint, err = hashCol(fp); err != nil {
+		return nil, err
+	}
+	if rec.Postings, err = postingsCol(postings); err != nil {
+		return nil, err
+	}
+	return &rec, nil
+}
+
+// postingJSON is one posting in the postings column.
+type postingJSON struct {
+	Account string `json:"account"`
+	Side    uint8  `json:"side"`
+	Asset   string `json:"asset"`
+	Scale   int32  `json:"scale"`
+	Units   int64  `json:"units"`
+}
+
+func postingsArg(ps []ledger.PostingRecord) (string, error) {
+	js := make([]postingJSON, len(ps))
+	for i, p := range ps {
+		js[i] = postingJSON{string(p.Account), uint8(p.Side), p.Asset.Code, p.Asset.Scale, p.Units}
+	}
+	b, err := json.Marshal(js)
+	return string(b), err
+}
+
+func postingsCol(s string) ([]ledger.PostingRecord, error) {
+	var js []postingJSON
+	if err := json.Unmarshal([]byte(s), &js); err != nil {
+		return nil, fmt.Errorf("%w: postings column: %v", ErrCorrupt, err)
+	}
+	if len(js) == 0 {
+		return nil, nil
+	}
+	ps := make([]ledger.PostingRecord, len(js))
+	for i, j := range js {
+		ps[i] = ledger.PostingRecord{
+			Account: ledger.AccountID(j.Account),
+			Side:    ledger.Side(j.Side),
+			Asset:   ledger.Asset{Code: j.Asset, Scale: j.Scale},
+			Units:   j.Units,
+		}
+	}
+	return ps, nil
+}
+
+// ledgerTx is the ledger.Tx the rules see inside one Apply. It caches what
+// it reads, so that the rules get the same pointer for the same ID, and
+// keeps what they change in memory until flush writes it: an account
+// touched by many commands of a batch is written once.
+type ledgerTx struct {
+	tx         *wtx
+	accounts   map[ledger.AccountID]*ledger.AccountState
+	dirtyAccts []*ledger.AccountState
+	isDirty    map[*ledger.AccountState]bool
+	transfers  map[ledger.TransferID]*txTransfer
+	dirtyXfers []*txTransfer
+	entries    []ledger.EntryRecord
+	// noAccount and noTransfer hold the IDs prefetch looked for and did
+	// not find, so that the rules' lookups of new IDs cost no query.
+	noAccount  map[ledger.AccountID]bool
+	noTransfer map[ledger.TransferID]bool
+}
+
+type txTransfer struct {
+	rec    *ledger.TransferRecord
+	stored bool // the row exists in the file: flush updates it
+	dirty  bool
+}
+
+func newLedgerTx(tx *wtx) *ledgerTx {
+	return &ledgerTx{
+		tx:         tx,
+		accounts:   make(map[ledger.AccountID]*ledger.AccountState),
+		isDirty:    make(map[*ledger.AccountState]bool),
+		transfers:  make(map[ledger.TransferID]*txTransfer),
+		noAccount:  make(map[ledger.AccountID]bool),
+		noTransfer: make(map[ledger.TransferID]bool),
+	}
+}
+
+// prefetch loads, in one query each, the transfers cmds name (their IDs
+// and references) and the accounts their postings name, and remembers
+// which do not exist. A batch then costs two lookups, not one per command.
+func (lt *ledgerTx) prefetch(cmds []ledger.Command) error {
+	var (
+		xids  = make([]string, 0, 2*len(cmds))
+		aids  []string
+		seenX = make(map[ledger.TransferID]bool, 2*len(cmds))
+		seenA = make(map[ledger.AccountID]bool)
+	)
+	for i := range cmds {
+		c := &cmds[i]
+		for _, id := range [2]ledger.TransferID{c.ID, c.Ref} {
+			if id != "" && !seenX[id] {
+				seenX[id] = true
+				xids = append(xids, string(id))
+			}
+		}
+		for _, p := range c.Postings {
+			if !seenA[p.Account] {
+				seenA[p.Account] = true
+				aids = append(aids, string(p.Account))
+			}
+		}
+	}
+	if err := lt.prefetchTransfers(xids); err != nil {
+		return err
+	}
+	for id := range seenX {
+		if _, ok := lt.transfers[id]; !ok {
+			lt.noTransfer[id] = true
+		}
+	}
+	if err := lt.prefetchAccounts(aids); err != nil {
+		return err
+	}
+	for id := range seenA {
+		if _, ok := lt.accounts[id]; !ok {
+			lt.noAccount[id] = true
+		}
+	}
+	return nil
+}
+
+func (lt *ledgerTx) prefetchTransfers(ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	arg, err := json.Marshal(ids)
+	if err != nil {
+		return err
+	}
+	rows, err := lt.tx.query(`SELECT `+transferCols+` FROM ledger_transfers
+		WHERE id IN (SELECT value FROM json_each(?))`, string(arg))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		rec, err := scanTransfer(rows)
+		if err != nil {
+			return err
+		}
+		lt.transfers[rec.ID] = &txTransfer{rec: rec, stored: true}
+	}
+	return rows.Err()
+}
+
+func (lt *ledgerTx) prefetchAccounts(ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	arg, err := json.Marshal(ids)
+	if err != nil {
+		return err
+	}
+	rows, err := lt.tx.query(`SELECT `+accountStateCols+` FROM ledger_accounts
+		WHERE id IN (SELECT value FROM json_each(?))`, string(arg))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		st := new(ledger.AccountState)
+		if err := scanAccountState(rows, st); err != nil {
+			return err
+		}
+		lt.accounts[st.ID] = st
+	}
+	return rows.Err()
+}
+
+func (lt *ledgerTx) Account(id ledger.AccountID) (*ledger.AccountState, error) {
+	if st, ok := lt.accounts[id]; ok {
+		return st, nil
+	}
+	if lt.noAccount[id] {
+		return nil, ledger.ErrAccountNotFound
+	}
+	st, err := loadAccountState(lt.tx, id)
+	if err != nil {
+		return nil, err
+	}
+	lt.accounts[id] = st
+	return st, nil
+}
+
+func (lt *ledgerTx) Transfer(id ledger.TransferID) (*ledger.TransferRecord, error) {
+	if t, ok := lt.transfers[id]; ok {
+		return t.rec, nil
+	}
+	if lt.noTransfer[id] {
+		return nil, ledger.ErrTransferNotFound
+	}
+	rec, err := scanTransfer(lt.tx.queryRow(selectTransfer, string(id)))
+	if err != nil {
+		return nil, err
+	}
+	lt.transfers[id] = &txTransfer{rec: rec, stored: true}
+	return rec, nil
+}
+
+func (lt *ledgerTx) PutAccount(st *ledger.AccountState) error {
+	if lt.accounts[st.ID] != st {
+		return fmt.Errorf("sqlite: ledger: PutAccount %q: state was not returned by Account: %w", st.ID, ledger.ErrInvariant)
+	}
+	if !lt.isDirty[st] {
+		lt.isDirty[st] = true
+		lt.dirtyAccts = append(lt.dirtyAccts, st)
+	}
+	return nil
+}
+
+func (lt *ledgerTx) PutTransfer(r *ledger.TransferRecord) error {
+	t, ok := lt.transfers[r.ID]
+	if !ok {
+		t = &txTransfer{}
+		lt.transfers[r.ID] = t
+	}
+	t.rec = r
+	if !t.dirty {
+		t.dirty = true
+		lt.dirtyXfers = append(lt.dirtyXfers, t)
+	}
+	return nil
+}
+
+func (lt *ledgerTx) PutEntry(e ledger.EntryRecord) error {
+	lt.entries = append(lt.entries, e)
+	return nil
+}
+
+// flush writes what the rules changed: new and changed transfers, new
+// entries, changed account states. New rows go in multi-row INSERTs.
+func (lt *ledgerTx) flush() error {
+	var (
+		xargs = make([]any, 0, len(lt.dirtyXfers)*transferArgs)
+		nx    int
+	)
+	for _, t := range lt.dirtyXfers {
+		if t.stored {
+			if err := updateTransfer(lt.tx, t.rec); err != nil {
+				return fmt.Errorf("transfer %q: %w", t.rec.ID, err)
+			}
+			continue
+		}
+		var err error
+		if xargs, err = appendTransferArgs(xargs, t.rec); err != nil {
+			return fmt.Errorf("transfer %q: %w", t.rec.ID, err)
+		}
+		nx++
+	}
+	if err := insertRows(lt.tx, `INSERT INTO ledger_transfers (`+transferCols+`) VALUES `, transferArgs, xargs); err != nil {
+		return fmt.Errorf("transfers: %w", err)
+	}
+	eargs := make([]any, 0, len(lt.entries)*entryArgs)
+	for i := range lt.entries {
+		e := &lt.entries[i]
+		eargs = append(eargs, string(e.Account), e.Seq, string(e.Transfer), e.Units, e.Balance, e.Version,
+			timeArg(e.RecordedAt), timeArg(e.EffectiveAt), e.Hash[:])
+	}
+	if err := insertRows(lt.tx, `INSERT INTO ledger_entries (`+entryCols+`) VALUES `, entryArgs, eargs); err != nil {
+		return fmt.Errorf("entries: %w", err)
+	}
+	aargs := make([]any, 0, len(lt.dirtyAccts)*accountArgs)
+	for _, st := range lt.dirtyAccts {
+		aargs = append(aargs, string(st.ID), boolArg(st.Closed), st.Balance, st.PendingDebits,
+			st.PendingCredits, st.Version, st.Entries, st.LastHash[:])
+	}
+	err := execRows(lt.tx, `UPDATE ledger_accounts SET closed = v.column2, balance = v.column3,
+		pending_debits = v.column4, pending_credits = v.column5, version = v.column6,
+		entries = v.column7, last_hash = v.column8 FROM (VALUES `,
+		`) AS v WHERE ledger_accounts.id = v.column1`, accountArgs, aargs)
+	if err != nil {
+		return fmt.Errorf("accounts: %w", err)
+	}
+	return nil
+}
+
+const (
+	transferArgs = 18 // columns in transferCols
+	entryArgs    = 9  // columns in entryCols
+	accountArgs  = 8  // id and the state columns flush updates
+)
+
+func appendTransferArgs(args []any, r *ledger.TransferRecord) ([]any, error) {
+	meta, err := metaArg(r.Metadata)
+	if err != nil {
+		return nil, err
+	}
+	postings, err := postingsArg(r.Postings)
+	if err != nil {
+		return nil, err
+	}
+	return append(args, string(r.ID), int64(r.Kind), int64(r.Status), string(r.Ref), r.Units, r.Reason,
+		r.Principal, postings, meta, timeArg(r.RecordedAt), timeArg(r.EffectiveAt), timeArg(r.HoldUntil),
+		r.Fingerprint[:], r.PostedUnits, string(r.ResolvedBy), string(r.ReversedBy), r.RefusalCode,
+		r.RefusalMessage), nil
+}
+
+// updateTransfer writes what the rules may change on a stored transfer:
+// its status and resolution.
+func updateTransfer(tx *wtx, r *ledger.TransferRecord) error {
+	_, err := tx.exec(`UPDATE ledger_transfers SET status = ?, posted_units = ?, resolved_by = ?,
+		reversed_by = ?, refusal_code = ?, refusal_message = ? WHERE id = ?`,
+		int64(r.Status), r.PostedUnits, string(r.ResolvedBy), string(r.ReversedBy),
+		r.RefusalCode, r.RefusalMessage, string(r.ID))
+	return err
+}

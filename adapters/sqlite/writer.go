@@ -1,0 +1,422 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+// The writer owns the only read-write connection. Callers queue write
+// requests; one goroutine takes every request waiting in the queue, runs
+// each in its own SAVEPOINT inside one shared transaction and commits once
+// (group commit): many callers share one disk sync, yet a caller whose
+// request fails is rolled back to its savepoint alone and never fails the
+// others. Results are handed back only after the commit, so a caller never
+// sees a write that is not durable.
+
+// writeFunc is one caller's write. It runs inside the shared transaction
+// and may be run more than once (when a batch has to be retried), so it must
+// have no effect outside tx other than setting its own results, and must
+// reset those on each run.
+type writeFunc func(tx *wtx) error
+
+type writeReq struct {
+	ctx  context.Context
+	fn   writeFunc
+	err  error
+	done chan struct{}
+}
+
+type writer struct {
+	db       *sql.DB
+	conn     *sql.Conn
+	maxBatch int
+
+	mu     sync.RWMutex // guards closed and sends on reqs
+	closed bool
+	reqs   chan *writeReq
+	exited chan struct{}
+
+	// stmts caches statements prepared on conn; only the writer goroutine
+	// (and Open, before it starts) touches it.
+	stmts map[string]*sql.Stmt
+	// queries caches multi-row statement texts (see valuesQuery).
+	queries map[valuesKey]string
+	// depth numbers nested savepoints.
+	depth int
+
+	// commits counts transactions committed, for tests and stats.
+	commits atomic.Int64
+}
+
+// pageSize is the page size of new files.
+const pageSize = 4096
+
+// errTxLost means SQLite rolled the whole shared transaction back on its
+// own (an I/O error, a full disk, an interrupt): every request's work in
+// it is gone and must be redone.
+var errTxLost = errors.New("sqlite: transaction rolled back by SQLite")
+
+// openWriter opens the read-write connection, checks that the file is a
+// civicloop database this version can read, switches it to WAL, migrates
+// it and starts the writer goroutine.
+func openWriter(ctx context.Context, abs string, o *Options) (*writer, error) {
+	q := url.Values{}
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", dsn(abs, o, q))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %q: %w", abs, translate(err))
+	}
+	db.SetMaxOpenConns(1)
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite: open %q: %w", abs, openError(err))
+	}
+	w := &writer{
+		db: db, conn: conn, maxBatch: o.MaxBatch,
+		reqs:    make(chan *writeReq, o.MaxBatch),
+		exited:  make(chan struct{}),
+		stmts:   make(map[string]*sql.Stmt),
+		queries: make(map[valuesKey]string),
+	}
+	if err := w.setUp(ctx, abs, o); err != nil {
+		w.closeConn()
+		return nil, err
+	}
+	go w.run()
+	return w, nil
+}
+
+// setUp runs once on the fresh connection. It only reads until the file is
+// known to be a civicloop database (or empty), so a foreign file is left
+// untouched.
+func (w *writer) setUp(ctx context.Context, abs string, o *Options) error {
+	version, err := inspect(ctx, w.conn)
+	if err != nil {
+		return fmt.Errorf("sqlite: open %q: %w", abs, err)
+	}
+	var pragmas []string
+	if version == 0 {
+		// Only a new file takes a page size; larger pages mean fewer,
+		// larger writes per commit.
+		pragmas = append(pragmas, "PRAGMA page_size="+strconv.Itoa(pageSize))
+	}
+	pragmas = append(pragmas,
+		"PRAGMA journal_mode=WAL",
+		"PRAGMA synchronous="+string(o.Synchronous),
+		"PRAGMA foreign_keys=ON",
+		"PRAGMA cache_size=-32768",
+		"PRAGMA temp_store=MEMORY",
+		"PRAGMA busy_timeout="+strconv.FormatInt(o.BusyTimeout.Milliseconds(), 10),
+	)
+	for _, p := range pragmas {
+		if _, err := w.conn.ExecContext(ctx, p); err != nil {
+			return fmt.Errorf("sqlite: open %q: %s: %w", abs, p, translate(err))
+		}
+	}
+	if err := migrate(ctx, w.conn, version, o); err != nil {
+		return fmt.Errorf("sqlite: open %q: %w", abs, err)
+	}
+	return nil
+}
+
+// do queues fn and waits until it has been committed or refused. ctx
+// bounds the wait for a place in the queue and is checked again just
+// before fn runs; once fn has started, do waits for the commit, because
+// interrupting a statement would roll back the other callers' work too.
+func (w *writer) do(ctx context.Context, fn writeFunc) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	r := &writeReq{ctx: ctx, fn: fn, done: make(chan struct{})}
+	w.mu.RLock()
+	if w.closed {
+		w.mu.RUnlock()
+		return ErrClosed
+	}
+	select {
+	case w.reqs <- r:
+		w.mu.RUnlock()
+	case <-ctx.Done():
+		w.mu.RUnlock()
+		return ctx.Err()
+	}
+	<-r.done
+	return r.err
+}
+
+// close stops accepting requests, lets the queued ones finish and closes
+// the connection.
+func (w *writer) close() error {
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return nil
+	}
+	w.closed = true
+	close(w.reqs)
+	w.mu.Unlock()
+	<-w.exited
+	return w.closeConn()
+}
+
+func (w *writer) closeConn() error {
+	for _, s := range w.stmts {
+		_ = s.Close()
+	}
+	cerr := w.conn.Close()
+	return errors.Join(cerr, w.db.Close())
+}
+
+// run is the writer goroutine.
+func (w *writer) run() {
+	defer close(w.exited)
+	batch := make([]*writeReq, 0, w.maxBatch)
+	for first := range w.reqs {
+		batch = append(batch[:0], first)
+	gather:
+		for len(batch) < w.maxBatch {
+			select {
+			case r, ok := <-w.reqs:
+				if !ok {
+					break gather
+				}
+				batch = append(batch, r)
+			default:
+				break gather
+			}
+		}
+		w.commit(batch)
+		for _, r := range batch {
+			close(r.done)
+		}
+		clear(batch)
+	}
+}
+
+// commit runs batch in shared transactions until every request has its
+// outcome. Usually that takes one transaction; if SQLite rolls one back on
+// its own, the request that caused it fails and the others run again.
+func (w *writer) commit(batch []*writeReq) {
+	pending := batch
+	for len(pending) > 0 {
+		pending = w.attempt(pending)
+	}
+}
+
+// attempt runs pending in one transaction and returns the requests that
+// must run again.
+func (w *writer) attempt(pending []*writeReq) (retry []*writeReq) {
+	if len(pending) == 1 {
+		w.attemptOne(pending[0])
+		return nil
+	}
+	ctx := context.Background()
+	if _, err := w.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		err = fmt.Errorf("sqlite: begin: %w", translate(err))
+		for _, r := range pending {
+			r.err = err
+		}
+		return nil
+	}
+	var ran []*writeReq
+	for i, r := range pending {
+		if err := r.ctx.Err(); err != nil {
+			r.err = err
+			continue
+		}
+		tx := &wtx{w: w}
+		r.err = translate(tx.savepoint(func() error { return r.fn(tx) }))
+		if errors.Is(r.err, errTxLost) {
+			// The work of the requests before r is gone with the
+			// transaction; they and the ones not yet run go again.
+			w.rollback()
+			return append(ran, pending[i+1:]...)
+		}
+		if r.err == nil {
+			ran = append(ran, r)
+		}
+	}
+	if _, err := w.conn.ExecContext(ctx, "COMMIT"); err != nil {
+		err = fmt.Errorf("sqlite: commit: %w", translate(err))
+		w.rollback()
+		for _, r := range ran {
+			r.err = err
+		}
+		return nil
+	}
+	w.commits.Add(1)
+	return nil
+}
+
+// attemptOne runs a request that is alone in its batch. It needs no
+// savepoint: on failure the whole transaction is rolled back, which is
+// what its savepoint would have done.
+func (w *writer) attemptOne(r *writeReq) {
+	if r.err = r.ctx.Err(); r.err != nil {
+		return
+	}
+	ctx := context.Background()
+	if _, err := w.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		r.err = fmt.Errorf("sqlite: begin: %w", translate(err))
+		return
+	}
+	if err := call(func() error { return r.fn(&wtx{w: w}) }); err != nil {
+		w.rollback()
+		r.err = translate(err)
+		return
+	}
+	if _, err := w.conn.ExecContext(ctx, "COMMIT"); err != nil {
+		w.rollback()
+		r.err = fmt.Errorf("sqlite: commit: %w", translate(err))
+		return
+	}
+	w.commits.Add(1)
+}
+
+// call runs fn, turning a panic into an error of this request alone.
+func call(fn func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("sqlite: write panicked: %v", p)
+		}
+	}()
+	return fn()
+}
+
+// rollback ends a transaction that failed; it may already be gone.
+func (w *writer) rollback() {
+	_, _ = w.conn.ExecContext(context.Background(), "ROLLBACK")
+}
+
+// wtx is the handle a writeFunc uses: statements on the writer's
+// connection, inside the shared transaction. Its methods return driver
+// errors as they come; the writer translates what a request returns, and a
+// store may translate first to give a constraint its domain meaning.
+type wtx struct {
+	w *writer
+}
+
+func (tx *wtx) stmt(query string) (*sql.Stmt, error) {
+	if s, ok := tx.w.stmts[query]; ok {
+		return s, nil
+	}
+	s, err := tx.w.conn.PrepareContext(context.Background(), query)
+	if err != nil {
+		return nil, err
+	}
+	tx.w.stmts[query] = s
+	return s, nil
+}
+
+// exec runs a statement that returns no rows.
+func (tx *wtx) exec(query string, args ...any) (sql.Result, error) {
+	s, err := tx.stmt(query)
+	if err != nil {
+		return nil, err
+	}
+	return s.Exec(args...)
+}
+
+// query runs a statement that returns rows. The caller closes them.
+func (tx *wtx) query(query string, args ...any) (*sql.Rows, error) {
+	s, err := tx.stmt(query)
+	if err != nil {
+		return nil, err
+	}
+	return s.Query(args...)
+}
+
+// queryRow runs a statement that returns at most one row; errors surface
+// at Scan.
+func (tx *wtx) queryRow(query string, args ...any) *sql.Row {
+	s, err := tx.stmt(query)
+	if err != nil {
+		// A statement that cannot be prepared is a programming error;
+		// let Scan report it through a query that fails the same way.
+		return tx.w.conn.QueryRowContext(context.Background(), query, args...)
+	}
+	return s.QueryRow(args...)
+}
+
+// savepoint runs fn inside a SAVEPOINT: if fn fails, its changes are
+// rolled back and the rest of the transaction is kept. Savepoints nest.
+// A panic in fn is turned into an error of this request alone.
+func (tx *wtx) savepoint(fn func() error) (err error) {
+	w := tx.w
+	w.depth++
+	name := "sp" + strconv.Itoa(w.depth)
+	defer func() { w.depth-- }()
+	if _, err := tx.exec("SAVEPOINT " + name); err != nil {
+		return fmt.Errorf("%w: savepoint: %w", errTxLost, err)
+	}
+	if err = call(fn); err != nil {
+		if errors.Is(err, errTxLost) {
+			return err
+		}
+		if _, rerr := tx.exec("ROLLBACK TO " + name); rerr != nil {
+			return fmt.Errorf("%w: %w (rollback: %w)", errTxLost, err, rerr)
+		}
+		if _, rerr := tx.exec("RELEASE " + name); rerr != nil {
+			return fmt.Errorf("%w: %w (release: %w)", errTxLost, err, rerr)
+		}
+		return err
+	}
+	if _, rerr := tx.exec("RELEASE " + name); rerr != nil {
+		return fmt.Errorf("%w: release: %w", errTxLost, rerr)
+	}
+	return nil
+}
+
+// insertRows inserts rows of cols values each, flattened in args, with
+// multi-row INSERT statements: query is "INSERT INTO t (...) VALUES ".
+func insertRows(tx *wtx, query string, cols int, args []any) error {
+	return execRows(tx, query, "", cols, args)
+}
+
+// execRows runs prefix + a VALUES list + suffix over rows of cols values
+// each, flattened in args. A statement carries 64, 16, 4 or 1 rows, so
+// that a handful of prepared statements serve every count while the
+// per-statement cost is spread over many rows.
+func execRows(tx *wtx, prefix, suffix string, cols int, args []any) error {
+	for len(args) > 0 {
+		n := len(args) / cols
+		rows := 1
+		for _, r := range [...]int{64, 16, 4} {
+			if n >= r {
+				rows = r
+				break
+			}
+		}
+		if _, err := tx.exec(tx.w.valuesQuery(prefix, suffix, cols, rows), args[:rows*cols]...); err != nil {
+			return err
+		}
+		args = args[rows*cols:]
+	}
+	return nil
+}
+
+type valuesKey struct {
+	prefix, suffix string
+	cols, rows     int
+}
+
+// valuesQuery returns prefix, rows groups of cols placeholders, suffix;
+// built once per shape.
+func (w *writer) valuesQuery(prefix, suffix string, cols, rows int) string {
+	k := valuesKey{prefix, suffix, cols, rows}
+	if q, ok := w.queries[k]; ok {
+		return q
+	}
+	group := "(" + strings.Repeat("?, ", cols-1) + "?)"
+	q := prefix + group + strings.Repeat(", "+group, rows-1) + suffix
+	w.queries[k] = q
+	return q
+}

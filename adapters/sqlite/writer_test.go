@@ -1,0 +1,243 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// openTestDB opens a fresh database with a scratch table for writer tests.
+func openTestDB(t *testing.T) *DB {
+	t.Helper()
+	db, err := Open(t.TempDir()+"/w.db", nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, db.Close()) })
+	err = db.w.do(context.Background(), func(tx *wtx) error {
+		_, err := tx.exec("CREATE TABLE scratch (k TEXT PRIMARY KEY, v INTEGER NOT NULL) STRICT")
+		return err
+	})
+	require.NoError(t, err)
+	return db
+}
+
+func insert(k string, v int) writeFunc {
+	return func(tx *wtx) error {
+		_, err := tx.exec("INSERT INTO scratch (k, v) VALUES (?, ?)", k, v)
+		return err
+	}
+}
+
+func scratchKeys(t *testing.T, db *DB) map[string]int {
+	t.Helper()
+	rows, err := db.read.Query("SELECT k, v FROM scratch")
+	require.NoError(t, err)
+	defer rows.Close()
+	got := map[string]int{}
+	for rows.Next() {
+		var k string
+		var v int
+		require.NoError(t, rows.Scan(&k, &v))
+		got[k] = v
+	}
+	require.NoError(t, rows.Err())
+	return got
+}
+
+// inOneBatch holds the writer inside a first request until all fns are
+// queued behind it, so that they are run as one group-commit batch, and
+// returns each fn's error.
+func inOneBatch(t *testing.T, db *DB, fns ...writeFunc) []error {
+	t.Helper()
+	return inOneBatchCtx(t, db, context.Background(), func() {}, fns...)
+}
+
+// inOneBatchCtx is inOneBatch with the fns queued under ctx, and
+// beforeRun called once they are all queued, before any of them runs.
+func inOneBatchCtx(t *testing.T, db *DB, ctx context.Context, beforeRun func(), fns ...writeFunc) []error {
+	t.Helper()
+	release := make(chan struct{})
+	blocked := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		err := db.w.do(context.Background(), func(*wtx) error {
+			close(blocked)
+			<-release
+			return nil
+		})
+		require.NoError(t, err)
+	}()
+	<-blocked
+	errs := make([]error, len(fns))
+	for i, fn := range fns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = db.w.do(ctx, fn)
+		}()
+	}
+	require.Eventually(t, func() bool { return len(db.w.reqs) == len(fns) }, 10*time.Second, time.Millisecond)
+	beforeRun()
+	before := db.w.commits.Load()
+	close(release)
+	wg.Wait()
+	require.Equal(t, before+2, db.w.commits.Load(), "the blocker's batch and then one batch for all queued requests")
+	return errs
+}
+
+func TestWriterGroupsQueuedRequestsInOneCommit(t *testing.T) {
+	db := openTestDB(t)
+	var fns []writeFunc
+	for i := range 20 {
+		fns = append(fns, insert(fmt.Sprint("k", i), i))
+	}
+	for _, err := range inOneBatch(t, db, fns...) {
+		require.NoError(t, err)
+	}
+	require.Len(t, scratchKeys(t, db), 20)
+}
+
+func TestWriterIsolatesFailuresInABatch(t *testing.T) {
+	refused := errors.New("refused by the rules")
+	tests := []struct {
+		name  string
+		fail  writeFunc
+		check func(t *testing.T, err error)
+	}{
+		{
+			name: "domain refusal after a write",
+			fail: func(tx *wtx) error {
+				if err := insert("bad", 1)(tx); err != nil {
+					return err
+				}
+				return refused
+			},
+			check: func(t *testing.T, err error) { require.ErrorIs(t, err, refused) },
+		},
+		{
+			name: "constraint violation",
+			fail: func(tx *wtx) error {
+				if err := insert("bad", 1)(tx); err != nil {
+					return err
+				}
+				return insert("bad", 2)(tx)
+			},
+			check: func(t *testing.T, err error) { require.ErrorIs(t, err, ErrConstraint) },
+		},
+		{
+			name: "panic",
+			fail: func(tx *wtx) error {
+				if err := insert("bad", 1)(tx); err != nil {
+					return err
+				}
+				panic("boom")
+			},
+			check: func(t *testing.T, err error) { require.ErrorContains(t, err, "boom") },
+		},
+		{
+			name: "transaction rolled back under the batch",
+			fail: func(tx *wtx) error {
+				if err := insert("bad", 1)(tx); err != nil {
+					return err
+				}
+				_, err := tx.w.conn.ExecContext(context.Background(), "ROLLBACK")
+				return err
+			},
+			check: func(t *testing.T, err error) { require.ErrorIs(t, err, errTxLost) },
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			db := openTestDB(t)
+			errs := inOneBatch(t, db, insert("a", 1), tc.fail, insert("b", 2))
+			require.NoError(t, errs[0])
+			tc.check(t, errs[1])
+			require.NoError(t, errs[2])
+			require.Equal(t, map[string]int{"a": 1, "b": 2}, scratchKeys(t, db))
+		})
+	}
+}
+
+func TestWriterNestedSavepoints(t *testing.T) {
+	db := openTestDB(t)
+	err := db.w.do(context.Background(), func(tx *wtx) error {
+		require.NoError(t, insert("outer", 1)(tx))
+		inner := tx.savepoint(func() error {
+			require.NoError(t, insert("inner", 2)(tx))
+			return errors.New("inner refused")
+		})
+		require.Error(t, inner)
+		return tx.savepoint(func() error { return insert("second", 3)(tx) })
+	})
+	require.NoError(t, err)
+	require.Equal(t, map[string]int{"outer": 1, "second": 3}, scratchKeys(t, db))
+}
+
+func TestWriterSkipsCancelledRequest(t *testing.T) {
+	db := openTestDB(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := db.w.do(ctx, insert("x", 1))
+	require.ErrorIs(t, err, context.Canceled)
+
+	// Cancelled while queued: the writer checks again before running it.
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	errs := inOneBatchCtx(t, db, ctx2, cancel2, insert("a", 1), insert("b", 2))
+	require.ErrorIs(t, errs[0], context.Canceled)
+	require.ErrorIs(t, errs[1], context.Canceled)
+	require.Empty(t, scratchKeys(t, db))
+}
+
+func TestWriterConcurrentCallersAllCommitted(t *testing.T) {
+	db := openTestDB(t)
+	const n = 200
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = db.w.do(context.Background(), insert(fmt.Sprint("k", i), i))
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+	got := scratchKeys(t, db)
+	require.Len(t, got, n)
+	require.Equal(t, 7, got["k7"])
+}
+
+func TestWriterAfterClose(t *testing.T) {
+	db, err := Open(t.TempDir()+"/c.db", nil)
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+	require.NoError(t, db.Close(), "Close is idempotent")
+	err = db.w.do(context.Background(), func(*wtx) error { return nil })
+	require.ErrorIs(t, err, ErrClosed)
+}
+
+func TestWriterLoneRequestRollsBackOnError(t *testing.T) {
+	db := openTestDB(t)
+	ctx := context.Background()
+	refused := errors.New("refused")
+	err := db.w.do(ctx, func(tx *wtx) error {
+		require.NoError(t, insert("gone", 1)(tx))
+		return refused
+	})
+	require.ErrorIs(t, err, refused)
+	err = db.w.do(ctx, func(tx *wtx) error {
+		require.NoError(t, insert("gone-too", 1)(tx))
+		panic("boom")
+	})
+	require.ErrorContains(t, err, "boom")
+	require.NoError(t, db.w.do(ctx, insert("kept", 2)))
+	require.Equal(t, map[string]int{"kept": 2}, scratchKeys(t, db))
+}
