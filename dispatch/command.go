@@ -3,8 +3,8 @@ package dispatch
 import (
 	"context"
 	"fmt"
-	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/civicloop/civicloop/org"
@@ -31,7 +31,7 @@ type OrderRequest struct {
 // ErrOutOfArea (node outside the item's area), ErrForbidden, ErrDuplicate.
 func (s *Service) PlaceOrder(ctx context.Context, a org.Actor, req OrderRequest) (Order, error) {
 	row, _ := lookup("", TriggerOrder, Ordered)
-	what := text(fmt.Sprintf("order %q", req.Item))
+	what := orderOf(req.Item)
 	if !slices.Contains(row.Roles, a.Role) {
 		return Order{}, s.forbidden(ctx, a, what, fmt.Sprintf("role %q may not order", a.Role), nil)
 	}
@@ -73,9 +73,10 @@ func (s *Service) PlaceOrder(ctx context.Context, a org.Actor, req OrderRequest)
 		ID: id, Item: item, Resident: a.ID, Node: req.Node, Fields: make([]FieldValue, 0, len(req.Fields)),
 		State: Ordered, Version: 1, OrderedAt: now, UpdatedAt: now,
 	}
-	for _, name := range slices.Sorted(maps.Keys(req.Fields)) {
-		o.Fields = append(o.Fields, FieldValue{Name: name, Value: req.Fields[name]})
+	for name, v := range req.Fields {
+		o.Fields = append(o.Fields, FieldValue{Name: name, Value: v})
 	}
+	slices.SortFunc(o.Fields, func(x, y FieldValue) int { return strings.Compare(x.Name, y.Name) })
 	entry := HistoryEntry{Version: 1, Actor: a, Trigger: TriggerOrder, To: Ordered, At: now}
 	if _, err := s.store.Commit(ctx, Commit{Order: o, Entry: entry, Event: eventOf(&o, entry)}); err != nil {
 		return Order{}, fmt.Errorf("dispatch: %s: %w", what, err)
@@ -141,7 +142,7 @@ func (s *Service) apply(ctx context.Context, a org.Actor, o *Order, c Command, n
 	if c.Version != 0 && c.Version != o.Version {
 		return Order{}, fmt.Errorf("dispatch: %s: field version: stale: %d given, order is at %d: %w", what, c.Version, o.Version, ErrConflict)
 	}
-	if c.Trigger == TriggerOrder || !slices.Contains(triggers, c.Trigger) {
+	if _, known := actions[c.Trigger]; c.Trigger == TriggerOrder || !known {
 		return Order{}, fmt.Errorf("dispatch: %s: field trigger: unknown trigger %q: %w", what, c.Trigger, ErrInvalid)
 	}
 	to := State("")
@@ -241,7 +242,7 @@ func (s *Service) authorize(ctx context.Context, a org.Actor, row Transition, o 
 			return s.forbidden(ctx, a, what, fmt.Sprintf("%q does not lead team %q", a.ID, team), nil)
 		}
 	}
-	err := s.policy.Authorize(ctx, a, org.Action("dispatch."+string(row.Trigger)), org.Target{Node: o.Node, Team: team, Owner: o.Resident})
+	err := s.policy.Authorize(ctx, a, actionOf(row.Trigger), org.Target{Node: o.Node, Team: team, Owner: o.Resident})
 	if err != nil {
 		return s.forbidden(ctx, a, what, "refused by policy", err)
 	}
@@ -274,3 +275,27 @@ type subject struct {
 }
 
 func (s subject) String() string { return fmt.Sprintf("%s order %q", s.trigger, s.order) }
+
+// orderOf names a PlaceOrder command in messages, formatted only when a
+// message is built.
+type orderOf ItemCode
+
+func (o orderOf) String() string { return fmt.Sprintf("order %q", ItemCode(o)) }
+
+// actions holds the policy action of each trigger, "dispatch."+trigger,
+// built once so that authorizing a command allocates nothing.
+var actions = func() map[Trigger]org.Action {
+	m := make(map[Trigger]org.Action, len(table))
+	for _, t := range table {
+		m[t.Trigger] = org.Action("dispatch." + string(t.Trigger))
+	}
+	return m
+}()
+
+// actionOf returns the policy action of trigger tr.
+func actionOf(tr Trigger) org.Action {
+	if a, ok := actions[tr]; ok {
+		return a
+	}
+	return org.Action("dispatch." + string(tr))
+}

@@ -194,16 +194,27 @@ func checkCompletion(c *Completion, what subject) error {
 	if len(c.Participants) == 0 {
 		return fmt.Errorf("dispatch: %s: field participants: none: %w", what, ErrInvalid)
 	}
-	seen := make(map[org.VolunteerID]bool, len(c.Participants))
+	// A short list is checked for repeats pairwise; a map pays off only
+	// for long ones.
+	var seen map[org.VolunteerID]bool
+	if len(c.Participants) > 16 {
+		seen = make(map[org.VolunteerID]bool, len(c.Participants))
+	}
 	for i, p := range c.Participants {
 		if p.Volunteer == "" {
 			return fmt.Errorf("dispatch: %s: field participants[%d].volunteer: empty: %w", what, i, ErrInvalid)
 		}
-		if seen[p.Volunteer] {
+		twice := seen[p.Volunteer]
+		if seen == nil {
+			twice = slices.ContainsFunc(c.Participants[:i], func(q Participant) bool { return q.Volunteer == p.Volunteer })
+		}
+		if twice {
 			return fmt.Errorf("dispatch: %s: field participants[%d].volunteer: %q listed twice: %w", what, i, p.Volunteer, ErrInvalid)
 		}
-		seen[p.Volunteer] = true
-		if !p.Hours.IsPositive() || p.Hours.GreaterThan(maxHours) {
+		if seen != nil {
+			seen[p.Volunteer] = true
+		}
+		if !p.Hours.IsPositive() || p.Hours.GreaterThan(maxHoursAt(p.Hours.Exponent())) {
 			return fmt.Errorf("dispatch: %s: field participants[%d].hours: %s is not in (0, 24]: %w", what, i, p.Hours, ErrInvalid)
 		}
 		if p.Hours.Exponent() < -2 && !p.Hours.Equal(p.Hours.Truncate(2)) {
@@ -219,3 +230,16 @@ func checkCompletion(c *Completion, what subject) error {
 }
 
 var maxHours = decimal.NewFromInt(24)
+
+// maxHoursScaled holds 24 at exponents 0, -1 and -2, so that comparing
+// hours given with up to two decimals against the cap rescales (and
+// allocates) nothing.
+var maxHoursScaled = [3]decimal.Decimal{decimal.New(24, 0), decimal.New(240, -1), decimal.New(2400, -2)}
+
+// maxHoursAt returns 24 at exponent exp when it is one of 0, -1, -2.
+func maxHoursAt(exp int32) decimal.Decimal {
+	if exp <= 0 && exp >= -2 {
+		return maxHoursScaled[-exp]
+	}
+	return maxHours
+}

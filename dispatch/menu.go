@@ -2,7 +2,6 @@ package dispatch
 
 import (
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -136,8 +135,12 @@ func (m MenuItem) validate() error {
 // checkValues validates the values a resident gave against the item's
 // fields: every required field present and well-typed, no unknown field.
 func (m MenuItem) checkValues(values map[string]string) error {
+	known := 0 // names in values that are fields of m
 	for _, f := range m.Fields {
 		v, ok := values[f.Name]
+		if ok {
+			known++
+		}
 		if !ok || strings.TrimSpace(v) == "" {
 			if f.Required {
 				return fmt.Errorf("dispatch: order of %q: field %s: required: %w", m.Code, f.Name, ErrInvalid)
@@ -159,10 +162,19 @@ func (m MenuItem) checkValues(values map[string]string) error {
 			}
 		}
 	}
-	for _, name := range slices.Sorted(maps.Keys(values)) {
-		if !slices.ContainsFunc(m.Fields, func(f Field) bool { return f.Name == name }) {
-			return fmt.Errorf("dispatch: order of %q: field %s: not a field of the menu item: %w", m.Code, name, ErrInvalid)
+	if known == len(values) {
+		return nil
+	}
+	// Report the first unknown name in sorted order, without sorting the
+	// names of a valid request.
+	unknown, found := "", false
+	for name := range values {
+		if !slices.ContainsFunc(m.Fields, func(f Field) bool { return f.Name == name }) && (!found || name < unknown) {
+			unknown, found = name, true
 		}
+	}
+	if found {
+		return fmt.Errorf("dispatch: order of %q: field %s: not a field of the menu item: %w", m.Code, unknown, ErrInvalid)
 	}
 	return nil
 }

@@ -97,6 +97,19 @@ type Store interface {
 	Showcase(ctx context.Context, after FeedCursor, limit int) ([]Order, error)
 }
 
+// DueSharer is an optional extension of Store, for stores that keep orders
+// in memory and never modify what they stored in place. Sweep uses it
+// instead of Store.Due when the store provides it, to save a deep copy of
+// every due order.
+type DueSharer interface {
+	// DueShared is Store.Due, with the same orders in the same order and
+	// the same errors, except that it appends them to buf[:0] (buf may be
+	// nil) and that the orders may share memory (slices, pointers) with
+	// the store: the caller must not modify anything they reference, only
+	// replace it in its own copy of an Order.
+	DueShared(ctx context.Context, now time.Time, limit int, buf []Order) ([]Order, error)
+}
+
 // Commit is one transition written by Store.Commit.
 type Commit struct {
 	// Order is the order after the transition; Order.Version must be

@@ -28,13 +28,24 @@ type SweepResult struct {
 // history and change-feed event, timed at now. Sweep is idempotent: a
 // second Sweep at the same now finds nothing due. It never starts
 // goroutines or timers; call it from your own scheduler. It returns on the
-// first error that is not a conflict with a concurrent command.
+// first error that is not a conflict with a concurrent command. It reads
+// the due orders through DueSharer when the store implements it.
 func (s *Service) Sweep(ctx context.Context, now time.Time) (SweepResult, error) {
 	now = now.UTC()
 	var res SweepResult
 	skipped := map[OrderID]bool{}
+	// A store that shares its orders saves a deep copy of each: apply
+	// only reads the order it is given and replaces, never modifies, what
+	// it references.
+	sharer, shared := s.store.(DueSharer)
+	var due []Order
 	for {
-		due, err := s.store.Due(ctx, now, 1000)
+		var err error
+		if shared {
+			due, err = sharer.DueShared(ctx, now, 1000, due)
+		} else {
+			due, err = s.store.Due(ctx, now, 1000)
+		}
 		if err != nil {
 			return res, fmt.Errorf("dispatch: sweep: %w", err)
 		}

@@ -134,9 +134,6 @@ var table = []Transition{
 	{InService, TriggerCancel, Cancelled, admin, true},
 }
 
-// triggers lists the table's triggers once.
-var triggers = Triggers()
-
 func roles(sets ...[]org.Role) []org.Role { return slices.Concat(sets...) }
 
 // Transitions returns a copy of the transition table, in its fixed order.
@@ -176,13 +173,31 @@ func Triggers() []Trigger {
 // lookup returns the row for (from, trigger, to); to may be empty when the
 // trigger has a single target from that state.
 func lookup(from State, tr Trigger, to State) (Transition, bool) {
-	for _, t := range table {
-		if t.From == from && t.Trigger == tr && (to == "" || t.To == to) {
+	for _, i := range rowsFrom[edge{from, tr}] {
+		if t := table[i]; to == "" || t.To == to {
 			return t, true
 		}
 	}
 	return Transition{}, false
 }
+
+// edge is a (state, trigger) pair of the table.
+type edge struct {
+	from State
+	tr   Trigger
+}
+
+// rowsFrom indexes the table: the positions of the rows of each (state,
+// trigger), in table order. It is derived from table once, so that a
+// command finds its row without scanning the table.
+var rowsFrom = func() map[edge][]int {
+	m := map[edge][]int{}
+	for i, t := range table {
+		k := edge{t.From, t.Trigger}
+		m[k] = append(m[k], i)
+	}
+	return m
+}()
 
 // Allows reports whether the table has a row from state from on trigger tr.
 func Allows(from State, tr Trigger) bool {

@@ -3,6 +3,7 @@ package memory
 import (
 	"cmp"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"sync"
@@ -12,41 +13,122 @@ import (
 	"github.com/civicloop/civicloop/org"
 )
 
-var _ dispatch.Store = (*DispatchStore)(nil)
+var (
+	_ dispatch.Store     = (*DispatchStore)(nil)
+	_ dispatch.DueSharer = (*DispatchStore)(nil)
+)
 
 // DispatchStore keeps the dispatch menu, orders, history and change feed in
 // memory. It is safe for concurrent use: one mutex serialises writes, so a
 // Commit's version check, capacity count and write are one atomic step.
+//
+// What it stores it never modifies in place: a commit replaces an order's
+// value, and the parts that did not change (the menu item snapshot, the
+// fields, the completion report, ...) are shared with the previous version,
+// the change-feed event and other orders instead of being copied again.
+// Everything handed out is a deep copy.
 type DispatchStore struct {
 	mu        sync.Mutex
 	menu      map[dispatch.ItemCode]dispatch.MenuItem
-	orders    map[dispatch.OrderID]*orderRow
-	ids       []dispatch.OrderID // sorted when !idsDirty
+	index     map[dispatch.OrderID]int // row number in rows
+	rows      chunks[orderRow]
+	history   chunks[historyRow]
+	items     map[dispatch.ItemCode]dispatch.MenuItem // last snapshot stored per code
+	ids       []dispatch.OrderID                      // sorted when !idsDirty
 	idsDirty  bool
-	events    eventLog
+	events    chunks[dispatch.Event]
 	positions map[string]uint64
 	active    map[org.TeamID]int
 	assigned  map[org.TeamID]uint64
 	due       dueHeap
 	lent      []dueEntry // popped by the last Due, see Due
 	showcased map[dispatch.OrderID]struct{}
+
+	// Hints that spare Commit the index lookup in the usual patterns: a
+	// command commits the order it has just read, Sweep commits the due
+	// orders in the order Due lent them. Rows never move, so a hint that
+	// names the right ID is always right.
+	lastRead int // row number + 1 of the last order read; 0 if none
+	lentNext int // the next entry of lent Sweep is expected to commit
 }
 
+// orderRow is an order's current version and the position of its latest
+// history entry.
 type orderRow struct {
-	order   dispatch.Order
-	history []dispatch.HistoryEntry
+	order dispatch.Order
+	last  int // history row number + 1 of the newest entry; 0 if none
+	n     int // the row's own number
+}
+
+// historyRow is one history entry, linked to the order's previous one, so
+// that history needs no slice per order. An entry that repeats its commit's
+// event (as the service's entries do) is kept as the event's position and
+// the reason; any other is kept whole in full.
+type historyRow struct {
+	event  int // the commit's event, 0-based
+	reason string
+	full   *dispatch.HistoryEntry
+	prev   int // history row number + 1 of the previous entry; 0 if none
+}
+
+// entry returns the history entry the row stands for.
+func (s *DispatchStore) entry(r *historyRow) dispatch.HistoryEntry {
+	if r.full != nil {
+		return *r.full
+	}
+	ev := s.events.at(r.event)
+	return dispatch.HistoryEntry{Version: ev.Version, Actor: ev.Actor, Trigger: ev.Trigger, From: ev.From, To: ev.To, At: ev.At, Reason: r.reason, Team: ev.Team}
+}
+
+// historyOf returns the row keeping entry e of the commit whose event is
+// stored at position event.
+func historyOf(e *dispatch.HistoryEntry, ev *dispatch.Event, event, prev int) historyRow {
+	r := historyRow{event: event, reason: e.Reason, prev: prev}
+	if e.Version != ev.Version || e.Actor != ev.Actor || e.Trigger != ev.Trigger || e.From != ev.From || e.To != ev.To || e.At != ev.At || e.Team != ev.Team {
+		full := *e
+		r.full = &full
+	}
+	return r
 }
 
 // NewDispatchStore returns an empty in-memory dispatch store.
 func NewDispatchStore() *DispatchStore {
-	return &DispatchStore{
+	s := &DispatchStore{
 		menu:      map[dispatch.ItemCode]dispatch.MenuItem{},
-		orders:    map[dispatch.OrderID]*orderRow{},
+		index:     map[dispatch.OrderID]int{},
+		items:     map[dispatch.ItemCode]dispatch.MenuItem{},
 		positions: map[string]uint64{},
 		active:    map[org.TeamID]int{},
 		assigned:  map[org.TeamID]uint64{},
 		showcased: map[dispatch.OrderID]struct{}{},
 	}
+	s.due.rows = &s.rows
+	return s
+}
+
+// row returns the stored row of the order id, or nil.
+func (s *DispatchStore) row(id dispatch.OrderID) *orderRow {
+	i, ok := s.index[id]
+	if !ok {
+		return nil
+	}
+	return s.rows.at(i)
+}
+
+// hinted is row for Commit, trying the hints first.
+func (s *DispatchStore) hinted(id dispatch.OrderID) *orderRow {
+	if s.lentNext < len(s.lent) {
+		if r := s.rows.at(s.lent[s.lentNext].row); r.order.ID == id {
+			s.lentNext++
+			return r
+		}
+	}
+	if s.lastRead > 0 {
+		if r := s.rows.at(s.lastRead - 1); r.order.ID == id {
+			return r
+		}
+	}
+	return s.row(id)
 }
 
 // SaveMenuItem implements dispatch.Store.
@@ -108,13 +190,14 @@ func (s *DispatchStore) Commit(ctx context.Context, c dispatch.Commit) (uint64, 
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	o := c.Order
+	o := &c.Order
 	if o.Version != c.Expected+1 || c.Entry.Version != o.Version {
 		return 0, fmt.Errorf("order %q: version %d and history version %d must be %d: %w", o.ID, o.Version, c.Entry.Version, c.Expected+1, dispatch.ErrInvalid)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	row, exists := s.orders[o.ID]
+	row := s.hinted(o.ID)
+	exists := row != nil
 	switch {
 	case c.Expected == 0 && exists:
 		return 0, fmt.Errorf("order %q exists: %w", o.ID, dispatch.ErrDuplicate)
@@ -135,43 +218,162 @@ func (s *DispatchStore) Commit(ctx context.Context, c dispatch.Commit) (uint64, 
 			return 0, fmt.Errorf("team %q: %d active orders, capacity %d: %w", o.Team, s.active[o.Team], c.Capacity, dispatch.ErrCapacity)
 		}
 	}
-	if exists && row.order.State.Active() && row.order.Team != "" {
+	// Nothing can fail from here on.
+	if !exists {
+		s.index[o.ID] = s.rows.len()
+		row = s.rows.grow()
+		row.n = s.rows.len() - 1
+		s.ids = append(s.ids, o.ID)
+		s.idsDirty = true
+	}
+	prevState := row.order.State
+	if exists && prevState.Active() && row.order.Team != "" {
 		s.active[row.order.Team]--
 	}
 	if o.State.Active() && o.Team != "" {
 		s.active[o.Team]++
 	}
-	ev := c.Event.Clone()
-	ev.Seq = s.events.len() + 1
-	s.events.append(ev)
+	s.keep(&row.order, o, exists)
+	ev := s.events.grow()
+	*ev = c.Event
+	ev.Seq = uint64(s.events.len())
+	// The service's event carries the order's own completion and
+	// evaluation: share the stored ones.
+	if c.Event.Completion != o.Completion {
+		ev.Completion = keepCompletion(row.order.Completion, c.Event.Completion)
+	} else {
+		ev.Completion = row.order.Completion
+	}
+	if c.Event.Evaluation != o.Evaluation {
+		ev.Evaluation = keepEvaluation(row.order.Evaluation, c.Event.Evaluation)
+	} else {
+		ev.Evaluation = row.order.Evaluation
+	}
 	if c.Assigned && o.Team != "" {
 		s.assigned[o.Team] = ev.Seq
 	}
-	if !exists {
-		row = &orderRow{history: make([]dispatch.HistoryEntry, 0, 4)}
-		s.orders[o.ID] = row
-		s.ids = append(s.ids, o.ID)
-		s.idsDirty = true
-	}
 	if o.State == dispatch.Showcased {
 		s.showcased[o.ID] = struct{}{}
-	} else if row.order.State == dispatch.Showcased {
+	} else if prevState == dispatch.Showcased {
 		delete(s.showcased, o.ID)
 	}
-	// The menu item snapshot is fixed when the order is created; later
-	// versions share the stored copy instead of cloning it again.
-	item := row.order.Item
-	if !exists {
-		item = o.Item.Clone()
-	}
-	o.Item = dispatch.MenuItem{}
-	row.order = o.Clone()
-	row.order.Item = item
-	row.history = append(row.history, c.Entry)
+	*s.history.grow() = historyOf(&c.Entry, ev, int(ev.Seq-1), row.last)
+	row.last = s.history.len()
 	if due := o.Due(); !due.IsZero() {
-		s.due.push(dueEntry{at: due.UnixNano(), id: o.ID, version: o.Version})
+		s.due.push(newDueEntry(due, o.ID, row.n, o.Version))
+		if s.due.len() > 1024 && s.due.len() > 2*s.rows.len() {
+			s.compactDue()
+		}
 	}
 	return ev.Seq, nil
+}
+
+// keep overwrites dst, the stored version of the order (zero when exists
+// is false), with o: every part of o that equals dst's shares dst's copy,
+// every other part is copied. The menu item snapshot is fixed when the
+// order is created; later versions keep it. Orders created from the same
+// menu item version share one snapshot.
+func (s *DispatchStore) keep(dst, o *dispatch.Order, exists bool) {
+	item, fields, returnedBy := dst.Item, dst.Fields, dst.ReturnedBy
+	pending, completion, evaluation := dst.Pending, dst.Completion, dst.Evaluation
+	*dst = *o
+	if !exists {
+		var ok bool
+		item, ok = s.items[o.Item.Code]
+		if !ok || !sameItem(item, o.Item) {
+			item = o.Item.Clone()
+			s.items[o.Item.Code] = item
+		}
+	}
+	dst.Item = item
+	dst.Fields = keepSlice(fields, o.Fields)
+	dst.ReturnedBy = keepSlice(returnedBy, o.ReturnedBy)
+	switch {
+	case o.Pending == nil:
+	case pending != nil && *pending == *o.Pending:
+		dst.Pending = pending
+	default:
+		p := *o.Pending
+		dst.Pending = &p
+	}
+	dst.Completion = keepCompletion(completion, o.Completion)
+	dst.Evaluation = keepEvaluation(evaluation, o.Evaluation)
+}
+
+// keepSlice returns old if it holds what s holds (nil-ness included), or
+// else a copy of s.
+func keepSlice[T comparable](old, s []T) []T {
+	if len(old) == len(s) && len(s) > 0 && &old[0] == &s[0] {
+		return old // the caller's order shares the store's (DueShared)
+	}
+	if (old == nil) == (s == nil) && slices.Equal(old, s) {
+		return old
+	}
+	return slices.Clone(s)
+}
+
+// keepCompletion returns old if it equals c, or else a deep copy of c.
+func keepCompletion(old, c *dispatch.Completion) *dispatch.Completion {
+	switch {
+	case c == nil:
+		return nil
+	case old != nil && sameCompletion(old, c):
+		return old
+	}
+	cp := *c
+	cp.Participants = slices.Clone(c.Participants)
+	cp.Photos = slices.Clone(c.Photos)
+	return &cp
+}
+
+func sameCompletion(a, b *dispatch.Completion) bool {
+	if a == b {
+		return true
+	}
+	if a.Report != b.Report || (a.Photos == nil) != (b.Photos == nil) || !slices.Equal(a.Photos, b.Photos) {
+		return false
+	}
+	if (a.Participants == nil) != (b.Participants == nil) || len(a.Participants) != len(b.Participants) {
+		return false
+	}
+	for i, p := range a.Participants {
+		q := b.Participants[i]
+		// Same exponent and same value: the same representation.
+		if p.Volunteer != q.Volunteer || p.Hours.Exponent() != q.Hours.Exponent() || !p.Hours.Equal(q.Hours) {
+			return false
+		}
+	}
+	return true
+}
+
+// keepEvaluation returns old if it equals e, or else a copy of e.
+func keepEvaluation(old, e *dispatch.Evaluation) *dispatch.Evaluation {
+	switch {
+	case e == nil:
+		return nil
+	case old != nil && *old == *e:
+		return old
+	}
+	v := *e
+	return &v
+}
+
+// sameItem reports whether two menu items are equal in every field,
+// nil-ness of slices included.
+func sameItem(a, b dispatch.MenuItem) bool {
+	if a.Code != b.Code || a.Name != b.Name || a.Category != b.Category || a.Offeror != b.Offeror || a.Area != b.Area ||
+		a.Deadlines != b.Deadlines || a.Retired != b.Retired || a.Version != b.Version ||
+		(a.Fields == nil) != (b.Fields == nil) || len(a.Fields) != len(b.Fields) {
+		return false
+	}
+	for i, f := range a.Fields {
+		g := b.Fields[i]
+		if f.Name != g.Name || f.Label != g.Label || f.Kind != g.Kind || f.Required != g.Required ||
+			(f.Choices == nil) != (g.Choices == nil) || !slices.Equal(f.Choices, g.Choices) {
+			return false
+		}
+	}
+	return true
 }
 
 // Order implements dispatch.Store.
@@ -181,11 +383,12 @@ func (s *DispatchStore) Order(ctx context.Context, id dispatch.OrderID) (dispatc
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	row, ok := s.orders[id]
+	i, ok := s.index[id]
 	if !ok {
 		return dispatch.Order{}, fmt.Errorf("order %q: %w", id, dispatch.ErrNotFound)
 	}
-	return row.order.Clone(), nil
+	s.lastRead = i + 1
+	return s.rows.at(i).order.Clone(), nil
 }
 
 // History implements dispatch.Store.
@@ -195,11 +398,19 @@ func (s *DispatchStore) History(ctx context.Context, id dispatch.OrderID) ([]dis
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	row, ok := s.orders[id]
-	if !ok {
+	row := s.row(id)
+	if row == nil {
 		return nil, fmt.Errorf("order %q: %w", id, dispatch.ErrNotFound)
 	}
-	return slices.Clone(row.history), nil
+	out := make([]dispatch.HistoryEntry, row.order.Version)
+	i := len(out)
+	for h := row.last; h != 0 && i > 0; {
+		r := s.history.at(h - 1)
+		i--
+		out[i] = s.entry(r)
+		h = r.prev
+	}
+	return out[i:], nil
 }
 
 // Orders implements dispatch.Store.
@@ -219,7 +430,7 @@ func (s *DispatchStore) Orders(ctx context.Context, after dispatch.OrderID, limi
 	}
 	out := []dispatch.Order{}
 	for ; i < len(s.ids) && len(out) < limit; i++ {
-		out = append(out, s.orders[s.ids[i]].order.Clone())
+		out = append(out, s.row(s.ids[i]).order.Clone())
 	}
 	return out, nil
 }
@@ -231,27 +442,46 @@ func (s *DispatchStore) Orders(ctx context.Context, after dispatch.OrderID, limi
 // not act on an order sees it again, while the usual caller (Sweep, which
 // commits each one) costs no second heap insertion.
 func (s *DispatchStore) Due(ctx context.Context, now time.Time, limit int) ([]dispatch.Order, error) {
+	return s.dueOrders(ctx, now, limit, nil, true)
+}
+
+// DueShared implements dispatch.DueSharer: Due without the deep copies.
+// What the store keeps it never modifies in place, so the orders stay
+// valid after later commits.
+func (s *DispatchStore) DueShared(ctx context.Context, now time.Time, limit int, buf []dispatch.Order) ([]dispatch.Order, error) {
+	clear(buf)
+	return s.dueOrders(ctx, now, limit, buf[:0], false)
+}
+
+func (s *DispatchStore) dueOrders(ctx context.Context, now time.Time, limit int, out []dispatch.Order, deep bool) ([]dispatch.Order, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, e := range s.lent {
-		if s.orders[e.id].order.Version == e.version {
+		if s.rows.at(e.row).order.Version == e.version {
 			s.due.push(e)
 		}
 	}
 	s.lent = s.lent[:0]
-	out := make([]dispatch.Order, 0, min(limit, len(s.due)))
+	s.lentNext = 0
+	if out == nil {
+		out = make([]dispatch.Order, 0, min(limit, s.due.len()))
+	}
 	until := now.UnixNano()
-	for len(out) < limit && len(s.due) > 0 && s.due[0].at <= until {
+	for len(out) < limit && s.due.len() > 0 && s.due.a[0].at <= until {
 		e := s.due.pop()
-		row := s.orders[e.id]
+		row := s.rows.at(e.row)
 		if row.order.Version != e.version {
 			continue // stale: a later commit pushed a fresh entry if due
 		}
 		s.lent = append(s.lent, e)
-		out = append(out, row.order.Clone())
+		if deep {
+			out = append(out, row.order.Clone())
+		} else {
+			out = append(out, row.order)
+		}
 	}
 	return out, nil
 }
@@ -278,8 +508,8 @@ func (s *DispatchStore) Events(ctx context.Context, after uint64, limit int) ([]
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := []dispatch.Event{}
-	for seq := after + 1; seq <= s.events.len() && len(out) < limit; seq++ {
-		out = append(out, s.events.at(seq).Clone())
+	for seq := after + 1; seq <= uint64(s.events.len()) && len(out) < limit; seq++ {
+		out = append(out, s.events.at(int(seq-1)).Clone())
 	}
 	return out, nil
 }
@@ -301,7 +531,7 @@ func (s *DispatchStore) Ack(ctx context.Context, relay string, seq uint64) error
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if seq > s.events.len() {
+	if seq > uint64(s.events.len()) {
 		return fmt.Errorf("relay %q: ack %d beyond the last event %d: %w", relay, seq, s.events.len(), dispatch.ErrInvalid)
 	}
 	if seq > s.positions[relay] {
@@ -319,7 +549,7 @@ func (s *DispatchStore) Showcase(ctx context.Context, after dispatch.FeedCursor,
 	defer s.mu.Unlock()
 	out := []dispatch.Order{}
 	for id := range s.showcased {
-		o := s.orders[id].order
+		o := s.row(id).order
 		if after.At.IsZero() && after.ID == "" || feedBefore(o, after) {
 			out = append(out, o)
 		}
@@ -348,84 +578,157 @@ func feedBefore(o dispatch.Order, c dispatch.FeedCursor) bool {
 	return o.ShowcasedAt.Before(c.At)
 }
 
-// eventLog is the change feed in fixed-size chunks, so that growing it
-// never copies old events.
-type eventLog struct {
-	chunks [][]dispatch.Event
-	n      uint64
+// chunks is an append-only sequence in fixed-size chunks, so that growing
+// it never copies (or rescans) old elements and pointers into it stay
+// valid.
+type chunks[T any] struct {
+	list [][]T
+	n    int
 }
 
-const eventChunk = 4096
+const chunkSize = 4096
 
-func (l *eventLog) len() uint64 { return l.n }
+func (c *chunks[T]) len() int { return c.n }
 
-func (l *eventLog) append(e dispatch.Event) {
-	if l.n%eventChunk == 0 {
-		l.chunks = append(l.chunks, make([]dispatch.Event, 0, eventChunk))
+// grow appends a zero element and returns it.
+func (c *chunks[T]) grow() *T {
+	if c.n%chunkSize == 0 {
+		c.list = append(c.list, make([]T, chunkSize))
 	}
-	last := len(l.chunks) - 1
-	l.chunks[last] = append(l.chunks[last], e)
-	l.n++
+	p := &c.list[c.n/chunkSize][c.n%chunkSize]
+	c.n++
+	return p
 }
 
-// at returns the event with the given Seq (1..len).
-func (l *eventLog) at(seq uint64) *dispatch.Event {
-	i := seq - 1
-	return &l.chunks[i/eventChunk][i%eventChunk]
-}
+// at returns element i (0..len-1).
+func (c *chunks[T]) at(i int) *T { return &c.list[i/chunkSize][i%chunkSize] }
 
-// dueEntry indexes an order version by its due time.
+// dueEntry indexes an order version by its due time. It holds no pointer,
+// so the heap costs the garbage collector nothing to scan and moving
+// entries needs no write barriers: the order's ID is kept as its first 16
+// bytes, enough to order almost all IDs without looking at the row.
 type dueEntry struct {
-	at int64 // Unix nanoseconds
-
-	id      dispatch.OrderID
+	at      int64 // Unix nanoseconds
+	key     [2]uint64
+	idLen   int
+	row     int // the order's row number
 	version uint64
 }
 
-// dueHeap is a binary min-heap of due entries by (at, id), typed to avoid
-// boxing entries in interfaces.
-type dueHeap []dueEntry
-
-func (h dueHeap) less(i, j int) bool {
-	if h[i].at != h[j].at {
-		return h[i].at < h[j].at
+func newDueEntry(at time.Time, id dispatch.OrderID, row int, version uint64) dueEntry {
+	var b [16]byte
+	copy(b[:], id)
+	return dueEntry{
+		at: at.UnixNano(), idLen: len(id), row: row, version: version,
+		key: [2]uint64{binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])},
 	}
-	return h[i].id < h[j].id
+}
+
+// dueHeap is a binary min-heap of due entries by (at, order ID), typed to
+// avoid boxing entries in interfaces.
+type dueHeap struct {
+	a    []dueEntry
+	rows *chunks[orderRow] // to compare IDs longer than 16 bytes
+}
+
+func (h *dueHeap) len() int { return len(h.a) }
+
+func (h *dueHeap) less(i, j int) bool {
+	x, y := &h.a[i], &h.a[j]
+	switch {
+	case x.at != y.at:
+		return x.at < y.at
+	case x.key[0] != y.key[0]:
+		return x.key[0] < y.key[0]
+	case x.key[1] != y.key[1]:
+		return x.key[1] < y.key[1]
+	case x.idLen <= 16 && y.idLen <= 16:
+		// Equal zero-padded prefixes: the shorter ID is a prefix of the
+		// longer one.
+		return x.idLen < y.idLen
+	}
+	return h.rows.at(x.row).order.ID < h.rows.at(y.row).order.ID
 }
 
 func (h *dueHeap) push(e dueEntry) {
-	*h = append(*h, e)
-	a := *h
-	for i := len(a) - 1; i > 0; {
-		p := (i - 1) / 2
-		if !a.less(i, p) {
+	h.a = append(h.a, e)
+	h.up(len(h.a) - 1)
+}
+
+// compactDue drops the heap's stale entries (whose order has moved on), so
+// that the heap of a store that is seldom swept does not grow with every
+// commit. A current entry is one per order at most.
+func (s *DispatchStore) compactDue() {
+	live := s.due.a[:0]
+	for _, e := range s.due.a {
+		if s.rows.at(e.row).order.Version == e.version {
+			live = append(live, e)
+		}
+	}
+	s.due.a = live
+	for i := len(live)/2 - 1; i >= 0; i-- {
+		s.due.down(i)
+	}
+}
+
+// pop removes and returns the earliest entry. It moves the hole left by
+// the top down along the smaller children to a leaf and then sifts the
+// last entry up from there (Floyd): about half the comparisons of the
+// textbook sift-down, which matters when many entries tie on the time and
+// are compared by ID.
+func (h *dueHeap) pop() dueEntry {
+	top := h.a[0]
+	n := len(h.a) - 1
+	last := h.a[n]
+	h.a = h.a[:n]
+	if n == 0 {
+		return top
+	}
+	a := h.a
+	i := 0
+	for {
+		c := 2*i + 1
+		if c >= n {
 			break
 		}
-		a[i], a[p] = a[p], a[i]
+		if c+1 < n && h.less(c+1, c) {
+			c++
+		}
+		a[i] = a[c]
+		i = c
+	}
+	a[i] = last
+	h.up(i)
+	return top
+}
+
+// up restores the heap order above i.
+func (h *dueHeap) up(i int) {
+	for i > 0 {
+		p := (i - 1) / 2
+		if !h.less(i, p) {
+			break
+		}
+		h.a[i], h.a[p] = h.a[p], h.a[i]
 		i = p
 	}
 }
 
-func (h *dueHeap) pop() dueEntry {
-	a := *h
-	top := a[0]
-	n := len(a) - 1
-	a[0] = a[n]
-	a = a[:n]
-	for i := 0; ; {
+// down restores the heap order below i.
+func (h *dueHeap) down(i int) {
+	n := len(h.a)
+	for {
 		l, r, m := 2*i+1, 2*i+2, i
-		if l < n && a.less(l, m) {
+		if l < n && h.less(l, m) {
 			m = l
 		}
-		if r < n && a.less(r, m) {
+		if r < n && h.less(r, m) {
 			m = r
 		}
 		if m == i {
 			break
 		}
-		a[i], a[m] = a[m], a[i]
+		h.a[i], h.a[m] = h.a[m], h.a[i]
 		i = m
 	}
-	*h = a
-	return top
 }

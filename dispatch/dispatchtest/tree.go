@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/civicloop/civicloop/dispatch"
@@ -93,17 +94,30 @@ func (t *Tree) TeamsServing(ctx context.Context, node org.NodeID, skill string) 
 	if !ok {
 		return nil, fmt.Errorf("node %q: %w", node, org.ErrNotFound)
 	}
-	out := []org.Team{}
-	ids := org.PathIDs(n.Path)
-	for i := len(ids) - 1; i >= 0; i-- {
-		for _, id := range t.byArea[ids[i]] {
-			team := t.teams[id]
-			if team.Status == org.Active && team.HasSkill(skill) {
-				out = append(out, team)
+	out := make([]org.Team, 0, t.serving(n.Path, skill, nil))
+	t.serving(n.Path, skill, &out)
+	return out, nil
+}
+
+// serving walks the path "/a/b/c/" from the node up to the root without
+// splitting it, counts the active teams with skill serving each node, and
+// appends them to out unless out is nil.
+func (t *Tree) serving(path, skill string, out *[]org.Team) int {
+	n := 0
+	path = strings.TrimSuffix(path, "/")
+	for path != "" {
+		i := strings.LastIndexByte(path, '/')
+		for _, id := range t.byArea[org.NodeID(path[i+1:])] {
+			if team := t.teams[id]; team.Status == org.Active && team.HasSkill(skill) {
+				n++
+				if out != nil {
+					*out = append(*out, team)
+				}
 			}
 		}
+		path = path[:max(i, 0)]
 	}
-	return out, nil
+	return n
 }
 
 // Team implements dispatch.Directory.
