@@ -92,8 +92,8 @@ func (c *Config) validate() error {
 		return fmt.Errorf("sim: field store: %q is neither %q nor %q: %w", c.Store, StoreMemory, StoreSQLite, ErrConfig)
 	case c.Store == StoreSQLite && c.Sync != "" && c.Sync != SyncFull && c.Sync != SyncNormal:
 		return fmt.Errorf("sim: field sync: %q is neither %q nor %q: %w", c.Sync, SyncFull, SyncNormal, ErrConfig)
-	case c.Workers < 0 || c.Workers > 1024:
-		return fmt.Errorf("sim: field workers: %d is outside 0..1024: %w", c.Workers, ErrConfig)
+	case c.Workers < 0 || c.Workers > 256:
+		return fmt.Errorf("sim: field workers: %d is outside 0..256: %w", c.Workers, ErrConfig)
 	case c.PointsLifetime < 0:
 		return fmt.Errorf("sim: field points lifetime: %s is negative: %w", c.PointsLifetime, ErrConfig)
 	}

@@ -11,6 +11,7 @@ import (
 func ExampleRun() {
 	cfg := sim.DefaultConfig()
 	cfg.Stations, cfg.Volunteers, cfg.Orders, cfg.Days = 18, 200, 40, 5
+	cfg.Store = sim.StoreMemory // the default, sim.StoreSQLite, writes a file
 	rep, err := sim.Run(context.Background(), cfg, io.Discard)
 	if err != nil {
 		fmt.Println(err)

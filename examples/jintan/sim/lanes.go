@@ -105,8 +105,8 @@ func (w *world) parallel(ctx context.Context, jobs []func(context.Context, *lane
 // its lane, and waits. On failure it returns the errors of the failed calls
 // in index order; calls not yet started when one fails are skipped. Reads
 // (the audit) use it directly; writes go through parallel.
-func (w *world) pool(ctx context.Context, n int, f func(context.Context, *lane, int) error) error {
-	ctx, cancel := context.WithCancel(ctx)
+func (w *world) pool(parent context.Context, n int, f func(context.Context, *lane, int) error) error {
+	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	errs := make([]error, n)
 	var next atomic.Int64
@@ -135,13 +135,10 @@ func (w *world) pool(ctx context.Context, n int, f func(context.Context, *lane, 
 			failed = append(failed, err)
 		}
 	}
-	if len(failed) == 0 {
-		// Only cancellations: the caller's context ended.
-		for _, err := range errs {
-			if err != nil {
-				return err
-			}
-		}
+	if len(failed) > 0 {
+		return errors.Join(failed...)
 	}
-	return errors.Join(failed...)
+	// Nothing failed on its own: the caller's context may have ended,
+	// skipping calls.
+	return parent.Err()
 }

@@ -44,12 +44,12 @@ func (w *world) each(ctx context.Context, s dispatch.State, f func(o dispatch.Or
 	return nil
 }
 
-// refresh re-reads the open orders after the sweep changed some of them.
-func (w *world) refresh(ctx context.Context) error {
-	got := make([]dispatch.Order, len(w.open))
-	if err := w.pool(ctx, len(w.open), func(ctx context.Context, _ *lane, i int) error {
+// refresh re-reads the given open orders after the sweep changed them.
+func (w *world) refresh(ctx context.Context, ids []dispatch.OrderID) error {
+	got := make([]dispatch.Order, len(ids))
+	if err := w.pool(ctx, len(ids), func(ctx context.Context, _ *lane, i int) error {
 		var err error
-		got[i], err = w.dsp.Order(ctx, w.open[i])
+		got[i], err = w.dsp.Order(ctx, ids[i])
 		return err
 	}); err != nil {
 		return err

@@ -62,6 +62,9 @@ type Report struct {
 	// alone (without set-up and audit).
 	Transfers     int64
 	Wall, SimWall time.Duration
+	// Engine says how the run used the store: the SQLite commit durability
+	// and the workers (it changes the throughput, never the figures).
+	Engine string
 }
 
 // Count is one tallied event.
@@ -174,6 +177,7 @@ func (r Report) Write(out io.Writer) error {
 	if secs := r.SimWall.Seconds(); secs > 0 {
 		p.f("%s: %s orders/s, %s ledger transfers/s over %.1f s simulated (%.1f s with set-up and audit)\n", ThroughputPrefix,
 			num(int(float64(r.Counts[0].N)/secs)), num(int(float64(r.Transfers)/secs)), secs, r.Wall.Seconds())
+		p.f("%s: %s\n", ThroughputPrefix, r.Engine)
 	}
 	return p.err
 }

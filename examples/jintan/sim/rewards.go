@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -84,35 +85,61 @@ func (w *world) objections(ctx context.Context) error {
 // redemptions settles yesterday's redemptions (most picked up, some
 // cancelled, a few left to expire) and lets volunteers redeem new ones.
 func (w *world) redemptions(ctx context.Context) error {
-	keep := w.held[:0]
-	for _, id := range w.held {
-		r, err := w.pts.Redemption(ctx, id)
-		if err != nil {
-			return err
-		}
+	// Read the held redemptions, decide their fate in order, then settle
+	// them in parallel: one job per volunteer (a cancellation refunds his
+	// wallet), his redemptions in order.
+	held := make([]points.Redemption, len(w.held))
+	if err := w.pool(ctx, len(w.held), func(ctx context.Context, _ *lane, i int) error {
+		var err error
+		held[i], err = w.pts.Redemption(ctx, w.held[i])
+		return err
+	}); err != nil {
+		return err
+	}
+	type settle struct {
+		r      points.Redemption
+		cancel bool
+	}
+	var keep []string
+	byVol := map[org.VolunteerID][]settle{}
+	for _, r := range held {
 		if r.Status != points.RedemptionHeld {
 			continue
 		}
 		if !w.now().After(r.HeldAt.Add(12 * time.Hour)) {
-			keep = append(keep, id)
+			keep = append(keep, r.ID)
 			continue
 		}
-		switch u := chance(w.seed, "fate", id); {
+		switch u := chance(w.seed, "fate", r.ID); {
 		case u < 0.8:
-			if _, err := w.pts.Fulfil(ctx, admin(r.Owner), id, r.PickupCode); err != nil {
-				return fmt.Errorf("sim: fulfil %s: %w", id, err)
-			}
+			byVol[r.Volunteer] = append(byVol[r.Volunteer], settle{r: r})
 			w.t.fulfilled++
 		case u < 0.92:
-			if _, err := w.pts.Cancel(ctx, volunteer(r.Volunteer), id, "不需要了"); err != nil {
-				return fmt.Errorf("sim: cancel %s: %w", id, err)
-			}
+			byVol[r.Volunteer] = append(byVol[r.Volunteer], settle{r: r, cancel: true})
 			w.t.cancelledRed++
 		default:
-			keep = append(keep, id) // never picked up: it expires
+			keep = append(keep, r.ID) // never picked up: it expires
 		}
 	}
 	w.held = keep
+	var jobs []func(context.Context, *lane) error
+	for _, v := range slices.Sorted(maps.Keys(byVol)) {
+		jobs = append(jobs, func(ctx context.Context, l *lane) error {
+			for _, s := range byVol[v] {
+				if s.cancel {
+					if _, err := l.pts.Cancel(ctx, volunteer(s.r.Volunteer), s.r.ID, "不需要了"); err != nil {
+						return fmt.Errorf("sim: cancel %s: %w", s.r.ID, err)
+					}
+				} else if _, err := l.pts.Fulfil(ctx, admin(s.r.Owner), s.r.ID, s.r.PickupCode); err != nil {
+					return fmt.Errorf("sim: fulfil %s: %w", s.r.ID, err)
+				}
+			}
+			return nil
+		})
+	}
+	if err := w.parallel(ctx, jobs); err != nil {
+		return err
+	}
 	for range max(1, len(w.volunteers)/150) {
 		v := w.volunteers[w.rng.IntN(len(w.volunteers))]
 		wal, lots, err := w.pts.Wallet(ctx, v)

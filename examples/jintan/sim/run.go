@@ -87,6 +87,14 @@ func run(ctx context.Context, cfg Config, progress io.Writer, hook func(context.
 	rep.SimWall, rep.Wall = simWall, time.Since(began)
 	rep.Transfers = w.count.n.Load()
 	rep.DB = st.path
+	rep.Engine = fmt.Sprintf("%s store, %d workers", cfg.Store, cfg.Workers)
+	if cfg.Store == StoreSQLite {
+		how := "durable commits (synchronous=FULL: a write survives a power loss)"
+		if cfg.Sync == SyncNormal {
+			how = "fast commits (synchronous=NORMAL: a write survives a crash of the process, not a power loss)"
+		}
+		rep.Engine = fmt.Sprintf("sqlite store, %s, %d workers", how, cfg.Workers)
+	}
 	return rep, rep.auditErr()
 }
 
@@ -125,9 +133,8 @@ func (w *world) play(ctx context.Context, progress io.Writer) error {
 			{slots[0].start, w.startServices},
 			{9 * time.Hour, w.respond},
 			{slots[0].end, w.completeServices},
-			{slots[0].end, w.drain},
 			{12 * time.Hour, w.evaluate},
-			{12 * time.Hour, w.drain},
+			{12 * time.Hour, w.drain}, // the morning's services and the evaluations' bonuses
 			{slots[1].start, w.startServices},
 			{15 * time.Hour, w.objections},
 			{15*time.Hour + 30*time.Minute, w.redemptions},
@@ -162,6 +169,12 @@ func (w *world) play(ctx context.Context, progress io.Writer) error {
 // ledger holds.
 func (w *world) sweep(ctx context.Context) error {
 	now := w.now()
+	// The sweep changes only orders due now: re-read those afterwards
+	// (all open orders when there are too many to list).
+	due, err := w.st.dispatch.Due(ctx, now, 1000)
+	if err != nil {
+		return err
+	}
 	res, err := w.dsp.Sweep(ctx, now)
 	if err != nil {
 		return err
@@ -183,5 +196,15 @@ func (w *world) sweep(ctx context.Context) error {
 	if _, err := w.led.ExpireHolds(ctx, now); err != nil {
 		return err
 	}
-	return w.refresh(ctx)
+	var ids []dispatch.OrderID
+	if len(due) < 1000 {
+		for _, o := range due {
+			if _, open := w.orders[o.ID]; open {
+				ids = append(ids, o.ID)
+			}
+		}
+	} else {
+		ids = w.open
+	}
+	return w.refresh(ctx, ids)
 }

@@ -108,6 +108,25 @@ func TestSameSeedSameReport(t *testing.T) {
 	require.NotEqual(t, render(t, a), render(t, c), "another seed plays another month")
 }
 
+// TestWorkersDoNotChangeTheReport plays one month with one worker and with
+// several: which worker gets to a job first must not change a figure.
+func TestWorkersDoNotChangeTheReport(t *testing.T) {
+	ctx := context.Background()
+	var want string
+	for _, workers := range []int{1, 3, 32} {
+		cfg := small(8, StoreMemory)
+		cfg.Workers = workers
+		rep, err := Run(ctx, cfg, io.Discard)
+		require.NoError(t, err)
+		requireSound(t, cfg, rep)
+		if want == "" {
+			want = render(t, rep)
+			continue
+		}
+		require.Equal(t, want, render(t, rep), "workers %d", workers)
+	}
+}
+
 // TestStoresAgree plays the same month on both stores: the adapters must
 // not change a single figure.
 func TestStoresAgree(t *testing.T) {
@@ -119,11 +138,13 @@ func TestStoresAgree(t *testing.T) {
 	cfg.Orders, cfg.Days = 60, 6
 	mem, err := Run(ctx, cfg, io.Discard)
 	require.NoError(t, err)
-	cfg.Store, cfg.DB = StoreSQLite, filepath.Join(t.TempDir(), "j.db")
-	sql, err := Run(ctx, cfg, io.Discard)
-	require.NoError(t, err)
 	want := strings.Replace(render(t, mem), "memory store", "sqlite store", 1)
-	require.Equal(t, want, render(t, sql))
+	for _, sync := range []string{SyncFull, SyncNormal} {
+		cfg.Store, cfg.Sync, cfg.DB = StoreSQLite, sync, filepath.Join(t.TempDir(), "j.db")
+		sql, err := Run(ctx, cfg, io.Discard)
+		require.NoError(t, err)
+		require.Equal(t, want, render(t, sql), "sync %s", sync)
+	}
 }
 
 func TestConfigRefused(t *testing.T) {
@@ -138,6 +159,9 @@ func TestConfigRefused(t *testing.T) {
 		{"no days", func(c *Config) { c.Days = 0 }, "days"},
 		{"over a year", func(c *Config) { c.Days = 400 }, "days"},
 		{"unknown store", func(c *Config) { c.Store = "postgres" }, "store"},
+		{"unknown sync", func(c *Config) { c.Sync = "off" }, "sync"},
+		{"negative workers", func(c *Config) { c.Workers = -1 }, "workers"},
+		{"too many workers", func(c *Config) { c.Workers = 257 }, "workers"},
 		{"negative lifetime", func(c *Config) { c.PointsLifetime = -time.Hour }, "points lifetime"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -173,12 +197,21 @@ func TestChanceIsStableAndSpread(t *testing.T) {
 	require.InDelta(t, 2500, below, 200, "decisions drawn with chance follow their probabilities")
 }
 
-func BenchmarkRunDefaultMonth(b *testing.B) {
+// BenchmarkRunDefaultMonth plays the default month (SQLite, durable
+// commits) on a new file per iteration; BenchmarkRunDefaultMonthMemory the
+// same month in memory.
+func BenchmarkRunDefaultMonth(b *testing.B) { benchmarkMonth(b, StoreSQLite) }
+
+func BenchmarkRunDefaultMonthMemory(b *testing.B) { benchmarkMonth(b, StoreMemory) }
+
+func benchmarkMonth(b *testing.B, store string) {
 	b.ReportAllocs()
 	var rep Report
 	for b.Loop() {
+		cfg := DefaultConfig()
+		cfg.Store, cfg.DB = store, filepath.Join(b.TempDir(), "jintan.db")
 		var err error
-		rep, err = Run(context.Background(), DefaultConfig(), io.Discard)
+		rep, err = Run(context.Background(), cfg, io.Discard)
 		if err != nil {
 			b.Fatal(err)
 		}

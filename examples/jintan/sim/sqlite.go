@@ -6,9 +6,16 @@ import (
 
 // openSQLite opens (or creates) the database file with the adapter's
 // defaults (WAL, one writer that batches concurrent writes), durable
-// commits unless sync is SyncNormal.
-func openSQLite(path, sync string) (*stores, error) {
-	opts := &sqlite.Options{Synchronous: sqlite.SyncFull}
+// commits unless sync is SyncNormal, and a read connection for each of
+// readers concurrent readers.
+//
+// The read pool must not be smaller than the readers: the adapter prepares
+// a statement it has not cached yet on a pool connection while the read
+// transaction that needs it holds another, so as many readers as
+// connections, all meeting a new query at once, would wait for each other
+// for ever.
+func openSQLite(path, sync string, readers int) (*stores, error) {
+	opts := &sqlite.Options{Synchronous: sqlite.SyncFull, ReadConns: readers}
 	if sync == SyncNormal {
 		opts.Synchronous = sqlite.SyncNormal
 	}

@@ -44,7 +44,8 @@ func openStores(cfg Config) (*stores, error) {
 			}
 			path = filepath.Join(dir, "jintan.db")
 		}
-		return openSQLite(path, cfg.Sync)
+		// The workers, the ledger's audit beside them and the main goroutine.
+		return openSQLite(path, cfg.Sync, cfg.Workers+2)
 	}
 	return nil, fmt.Errorf("sim: field store: %q: %w", cfg.Store, ErrConfig)
 }
