@@ -23,22 +23,31 @@ type UsageDelta struct {
 }
 
 // periodKeys returns the usage counter keys of the day, week and month
-// containing t.
+// containing t: the keys of the starts Periods returns, computed on the
+// calendar date in one allocation.
 func (s *Service) periodKeys(t time.Time) [3]string {
-	day, week, month, _ := s.scheme.Periods(t)
-	return [3]string{dateKey("D:", day, true), dateKey("W:", week, true), dateKey("M:", month, false)}
+	lt := t.In(s.scheme.Location)
+	y, m, d := lt.Date()
+	wy, wm, wd := y, m, d-(int(lt.Weekday())+6)%7 // back to Monday
+	if wd < 1 {
+		wy, wm, wd = time.Date(wy, wm, wd, 12, 0, 0, 0, time.UTC).Date()
+	}
+	var b [33]byte
+	k := appendDateKey(b[:0], "D:", y, m, d, true)
+	k = appendDateKey(k, "W:", wy, wm, wd, true)
+	k = appendDateKey(k, "M:", y, m, 1, false)
+	all := string(k)
+	return [3]string{all[:12], all[12:24], all[24:]}
 }
 
-// dateKey formats prefix + YYYY-MM(-DD) without the cost of time.Format.
-func dateKey(prefix string, t time.Time, withDay bool) string {
-	y, m, d := t.Date()
-	b := make([]byte, 0, len(prefix)+10)
+// appendDateKey appends prefix + YYYY-MM(-DD) to b.
+func appendDateKey(b []byte, prefix string, y int, m time.Month, d int, withDay bool) []byte {
 	b = append(b, prefix...)
 	b = append(b, byte('0'+y/1000%10), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-', byte('0'+m/10), byte('0'+m%10))
 	if withDay {
 		b = append(b, '-', byte('0'+d/10), byte('0'+d%10))
 	}
-	return string(b)
+	return b
 }
 
 // addUsage records that pts service points were awarded (or taken back) in
@@ -54,10 +63,27 @@ func addUsage(c *Change, v org.VolunteerID, keys [3]string, pts decimal.Decimal)
 
 // usage returns the service points already awarded to the volunteer in the
 // periods keys (day, week, month), counting what c adds.
-func (s *Service) usage(ctx context.Context, c *Change, v org.VolunteerID, keys [3]string) (Usage, error) {
+func (s *Service) usage(ctx context.Context, c *Change, v org.VolunteerID, keys [3]string) (usedAmounts, error) {
+	if us, ok := s.store.(UsageUnitsStore); ok {
+		u := usedAmounts{fromUnits: true}
+		if err := us.UsageUnits(ctx, v, keys[:], u.units[:]); err != nil {
+			return u, err
+		}
+		for _, d := range c.Usage {
+			if d.Volunteer != v {
+				continue
+			}
+			for i, k := range keys {
+				if d.Period == k {
+					u.units[i] += units(d.Points)
+				}
+			}
+		}
+		return u, nil
+	}
 	got, err := s.store.Usage(ctx, v, keys[:])
 	if err != nil {
-		return Usage{}, err
+		return usedAmounts{}, err
 	}
 	for _, d := range c.Usage {
 		if d.Volunteer != v {
@@ -69,7 +95,7 @@ func (s *Service) usage(ctx context.Context, c *Change, v org.VolunteerID, keys 
 			}
 		}
 	}
-	return Usage{Day: got[0], Week: got[1], Month: got[2]}, nil
+	return usedAmounts{dec: [3]decimal.Decimal{got[0], got[1], got[2]}}, nil
 }
 
 // confirmInto adds the confirmation of rec to c: its award, lot, hours,
@@ -80,7 +106,7 @@ func (s *Service) confirmInto(ctx context.Context, c *Change, w *Wallet, rec *Re
 	if err != nil {
 		return err
 	}
-	e := s.scheme.Earn(*rec, u)
+	e := s.scheme.earn(rec, u)
 	award := Award{ID: "rec:" + rec.ID, Volunteer: rec.Volunteer, Kind: AwardService, Record: rec.ID, RuleID: e.RuleID,
 		Hours: rec.Hours, Points: e.Points, Lines: e.Lines, At: rec.At(), Node: rec.Organiser, CreatedBy: by, CreatedAt: now}
 	s.credit(c, w, nil, &award, now)
@@ -155,7 +181,23 @@ func awardOp(aw *Award) (Op, bool) {
 		counter = Penalised
 	}
 	return Op{ID: aw.ID, Kind: OpTransfer, Volunteer: aw.Volunteer, Hours: aw.Hours, Points: aw.Points,
-		Counterparty: counter, Reason: "points." + string(aw.Kind), Node: aw.Node, At: aw.At, Principal: aw.CreatedBy}, true
+		Counterparty: counter, Reason: awardReason(aw.Kind), Node: aw.Node, At: aw.At, Principal: aw.CreatedBy}, true
+}
+
+// awardReason returns the ledger reason code of an award kind, "points."
+// + kind, without building it for the known kinds.
+func awardReason(k AwardKind) string {
+	switch k {
+	case AwardService:
+		return "points.service"
+	case AwardReversal:
+		return "points.reversal"
+	case AwardBonus:
+		return "points.bonus"
+	case AwardPenalty:
+		return "points.penalty"
+	}
+	return "points." + string(k)
 }
 
 // mergeLots returns the volunteer's stored open lots overlaid with the lots

@@ -94,6 +94,33 @@ type Earning struct {
 // activity, day, week and month given what was already used. Points are
 // truncated to 2 decimals after each step. It is a pure function.
 func (s *Scheme) Earn(rec Record, used Usage) Earning {
+	return s.earn(&rec, usedAmounts{dec: [3]decimal.Decimal{used.Day, used.Week, used.Month}})
+}
+
+// usedAmounts is the usage (day, week, month) Earn caps against: decimals,
+// or hundredths when fromUnits (read from a UsageUnitsStore).
+type usedAmounts struct {
+	dec       [3]decimal.Decimal
+	units     [3]int64
+	fromUnits bool
+}
+
+func (u *usedAmounts) unitsOf(i int) int64 {
+	if u.fromUnits {
+		return u.units[i]
+	}
+	return units(u.dec[i])
+}
+
+func (u *usedAmounts) text(i int) string {
+	if u.fromUnits {
+		return PointsAsset.FromUnits(u.units[i]).String()
+	}
+	return u.dec[i].String()
+}
+
+// earn is Earn over rec in place.
+func (s *Scheme) earn(rec *Record, used usedAmounts) Earning {
 	at := rec.At()
 	rule, ok := s.RuleAt(at)
 	if !ok {
@@ -105,14 +132,21 @@ func (s *Scheme) Earn(rec Record, used Usage) Earning {
 	if !ok {
 		rate, cat = rule.Rates["*"], "*"
 	}
-	pts := rec.Hours.Mul(rate).Truncate(hundth)
+	pts := mulTruncate(rec.Hours, rate)
 	e.add("base", rec.Hours.String()+" h × "+rate.String()+" points/h (category "+cat+", rule "+rule.ID+")", pts)
-	var day string
+	var dayBuf [16]byte
+	var day []byte
 	if len(rule.Days) > 0 {
-		day = at.In(s.Location).Format(time.DateOnly)
+		lt := at.In(s.Location)
+		if y := lt.Year(); y >= 0 && y <= 9999 {
+			y, m, d := lt.Date()
+			day = appendDateKey(dayBuf[:0], "", y, m, d, true)
+		} else {
+			day = lt.AppendFormat(dayBuf[:0], time.DateOnly)
+		}
 	}
 	for _, d := range rule.Days {
-		if d.Date == day {
+		if d.Date == string(day) {
 			next := pts.Mul(d.Factor).Truncate(hundth)
 			e.add("day", fmt.Sprintf("× %s on %s (%s)", d.Factor, d.Date, d.Name), next.Sub(pts))
 			pts = next
@@ -125,28 +159,48 @@ func (s *Scheme) Earn(rec Record, used Usage) Earning {
 	}
 	// Caps in minor units: cheap, exact (all amounts have scale 2).
 	ptsU := units(pts)
-	cap := func(code, what string, limit, already decimal.Decimal) {
+	cap := func(code, what string, limit decimal.Decimal, period int) {
 		if limit.IsZero() {
 			return
 		}
-		room := units(limit) - units(already)
+		var already int64
+		if period >= 0 {
+			already = used.unitsOf(period)
+		}
+		room := units(limit) - already
 		if room < 0 {
 			room = 0
 		}
 		if ptsU > room {
-			e.add(code, "cap of "+limit.String()+" "+what+", "+already.String()+" already awarded", PointsAsset.FromUnits(room-ptsU))
+			text := "0"
+			if period >= 0 {
+				text = used.text(period)
+			}
+			e.add(code, "cap of "+limit.String()+" "+what+", "+text+" already awarded", PointsAsset.FromUnits(room-ptsU))
 			ptsU = room
 		}
 	}
-	cap("cap_activity", "per activity", rule.Caps.PerActivity, zero)
-	cap("cap_day", "per day", rule.Caps.PerDay, used.Day)
-	cap("cap_week", "per week", rule.Caps.PerWeek, used.Week)
-	cap("cap_month", "per month", rule.Caps.PerMonth, used.Month)
+	cap("cap_activity", "per activity", rule.Caps.PerActivity, -1)
+	cap("cap_day", "per day", rule.Caps.PerDay, 0)
+	cap("cap_week", "per week", rule.Caps.PerWeek, 1)
+	cap("cap_month", "per month", rule.Caps.PerMonth, 2)
 	if ptsU != units(pts) {
 		pts = PointsAsset.FromUnits(ptsU)
 	}
 	e.Points = pts
 	return e
+}
+
+// mulTruncate returns h × rate truncated to 2 decimals, in minor units when
+// both have at most 2 decimals and the product fits, else in decimals.
+func mulTruncate(h, rate decimal.Decimal) decimal.Decimal {
+	hu, herr := PointsAsset.ToUnits(h)
+	ru, rerr := PointsAsset.ToUnits(rate)
+	const lim = 1 << 31
+	if herr != nil || rerr != nil || hu <= -lim || hu >= lim || ru <= -lim || ru >= lim {
+		return h.Mul(rate).Truncate(hundth)
+	}
+	return PointsAsset.FromUnits(hu * ru / 100) // Go's division truncates toward zero, as Truncate does
 }
 
 // units returns an amount of scale at most 2 in hundredths. Amounts reaching

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/civicloop/civicloop/ledger"
 	"github.com/civicloop/civicloop/org"
@@ -33,19 +34,61 @@ func SchemeAccount(c Counterparty, asset ledger.Asset) ledger.AccountID {
 type book struct {
 	led           *ledger.Service
 	allowNegative bool
-	opened        sync.Map // ledger.AccountID → struct{}
+	vols          sync.Map // org.VolunteerID → *accountPair
+	schemes       sync.Map // Counterparty → *accountPair
+}
+
+// accountPair is the HOURS and POINTS accounts of a volunteer or a scheme
+// counterparty, with whether this process has seen each open; it saves
+// building the IDs and looking them up again for every op.
+type accountPair struct {
+	hours, points accountState
+}
+
+type accountState struct {
+	id   ledger.AccountID
+	open atomic.Bool
+}
+
+func (p *accountPair) get(asset ledger.Asset) *accountState {
+	if asset == HoursAsset {
+		return &p.hours
+	}
+	return &p.points
+}
+
+// volunteerPair returns the cached account pair of a volunteer.
+func (b *book) volunteerPair(v org.VolunteerID) *accountPair {
+	if p, ok := b.vols.Load(v); ok {
+		return p.(*accountPair)
+	}
+	p := &accountPair{}
+	p.hours.id, p.points.id = VolunteerAccount(v, HoursAsset), VolunteerAccount(v, PointsAsset)
+	got, _ := b.vols.LoadOrStore(v, p)
+	return got.(*accountPair)
+}
+
+// schemePair returns the cached account pair of a counterparty.
+func (b *book) schemePair(c Counterparty) *accountPair {
+	if p, ok := b.schemes.Load(c); ok {
+		return p.(*accountPair)
+	}
+	p := &accountPair{}
+	p.hours.id, p.points.id = SchemeAccount(c, HoursAsset), SchemeAccount(c, PointsAsset)
+	got, _ := b.schemes.LoadOrStore(c, p)
+	return got.(*accountPair)
 }
 
 // ensure opens the account if this process has not seen it open yet.
-func (b *book) ensure(ctx context.Context, id ledger.AccountID, asset ledger.Asset, owner string, volunteer bool) error {
-	if _, ok := b.opened.Load(id); ok {
+func (b *book) ensure(ctx context.Context, st *accountState, asset ledger.Asset, owner string, volunteer bool) error {
+	if st.open.Load() {
 		return nil
 	}
-	spec := ledger.AccountSpec{ID: id, Asset: asset, Owner: owner, NoFloor: !volunteer || (b.allowNegative && asset == PointsAsset)}
+	spec := ledger.AccountSpec{ID: st.id, Asset: asset, Owner: owner, NoFloor: !volunteer || (b.allowNegative && asset == PointsAsset)}
 	if _, err := b.led.OpenAccount(ctx, spec); err != nil && !errors.Is(err, ledger.ErrAccountExists) {
-		return fmt.Errorf("points: open ledger account %s: %w", id, err)
+		return fmt.Errorf("points: open ledger account %s: %w", st.id, err)
 	}
-	b.opened.Store(id, struct{}{})
+	st.open.Store(true)
 	return nil
 }
 
@@ -55,23 +98,38 @@ func (b *book) request(ctx context.Context, op *Op) (ledger.TransferRequest, err
 	if op.Kind == OpHold {
 		req.HoldUntil = op.Deadline
 	}
+	n := 0
+	if op.Hours.Sign() != 0 {
+		n += 2
+	}
+	if op.Points.Sign() != 0 {
+		n += 2
+	}
+	if n == 0 {
+		return req, nil
+	}
+	vols, others := b.volunteerPair(op.Volunteer), b.schemePair(op.Counterparty)
+	req.Postings = make([]ledger.Posting, 0, n)
 	add := func(asset ledger.Asset, amt decimal.Decimal) error {
 		if amt.Sign() == 0 {
 			return nil
 		}
-		vol := VolunteerAccount(op.Volunteer, asset)
-		other := SchemeAccount(op.Counterparty, asset)
+		vol, other := vols.get(asset), others.get(asset)
 		if err := b.ensure(ctx, vol, asset, string(op.Volunteer), true); err != nil {
 			return err
 		}
 		if err := b.ensure(ctx, other, asset, "points", false); err != nil {
 			return err
 		}
-		if amt.Sign() > 0 {
-			req.Postings = append(req.Postings, ledger.Move(asset, other, vol, amt.Abs())...)
-		} else {
-			req.Postings = append(req.Postings, ledger.Move(asset, vol, other, amt.Abs())...)
+		// As ledger.Move(asset, from, to, |amt|), without its slice.
+		from, to := other.id, vol.id
+		if amt.Sign() < 0 {
+			from, to = vol.id, other.id
 		}
+		abs := amt.Abs()
+		req.Postings = append(req.Postings,
+			ledger.Posting{Account: from, Side: ledger.Debit, Asset: asset, Amount: abs},
+			ledger.Posting{Account: to, Side: ledger.Credit, Asset: asset, Amount: abs})
 		return nil
 	}
 	if err := add(HoursAsset, op.Hours); err != nil {
@@ -102,6 +160,23 @@ func (b *book) apply(ctx context.Context, ops []Op) ([]string, error) {
 		for j < len(ops) && (ops[j].Kind == OpTransfer || ops[j].Kind == OpHold) && j-i < ledger.MaxBatch {
 			j++
 		}
+		if j-i == 1 {
+			// One op: no batch slices.
+			req, err := b.request(ctx, &ops[i])
+			if err != nil {
+				return done, err
+			}
+			r, err := b.led.Transfer(ctx, req)
+			if r.Err != nil {
+				err = r.Err
+			}
+			if err != nil {
+				return done, fmt.Errorf("points: ledger op %s: %w: %w", ops[i].ID, ErrLedger, err)
+			}
+			done = append(done, ops[i].ID)
+			i = j
+			continue
+		}
 		reqs := make([]ledger.TransferRequest, 0, j-i)
 		for k := i; k < j; k++ {
 			req, err := b.request(ctx, &ops[k])
@@ -110,19 +185,9 @@ func (b *book) apply(ctx context.Context, ops []Op) ([]string, error) {
 			}
 			reqs = append(reqs, req)
 		}
-		var results []ledger.Result
-		if len(reqs) == 1 {
-			r, err := b.led.Transfer(ctx, reqs[0])
-			if err != nil && r.Err == nil {
-				return done, fmt.Errorf("points: ledger op %s: %w: %w", ops[i].ID, ErrLedger, err)
-			}
-			results = []ledger.Result{r}
-		} else {
-			var err error
-			results, err = b.led.TransferBatch(ctx, reqs)
-			if err != nil {
-				return done, fmt.Errorf("points: ledger batch of %d ops from %s: %w: %w", len(reqs), ops[i].ID, ErrLedger, err)
-			}
+		results, err := b.led.TransferBatch(ctx, reqs)
+		if err != nil {
+			return done, fmt.Errorf("points: ledger batch of %d ops from %s: %w: %w", len(reqs), ops[i].ID, ErrLedger, err)
 		}
 		for k, r := range results {
 			if r.Err != nil {

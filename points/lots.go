@@ -62,6 +62,30 @@ func Available(w Wallet, lots []Lot) decimal.Decimal {
 	return sum.Sub(w.Debt)
 }
 
+// coversPrice reports whether Available(w, lots) is at least price, in
+// minor units when every amount converts and the sum cannot overflow, else
+// in decimals.
+func coversPrice(w Wallet, lots []Lot, price decimal.Decimal) bool {
+	const lim = 1 << 53
+	sum, err := PointsAsset.ToUnits(w.Debt)
+	if err != nil || sum <= -lim || sum >= lim || len(lots) > 1<<9 {
+		return !Available(w, lots).LessThan(price)
+	}
+	sum = -sum
+	for _, l := range lots {
+		u, err := PointsAsset.ToUnits(l.Remaining)
+		if err != nil || u <= -lim || u >= lim {
+			return !Available(w, lots).LessThan(price)
+		}
+		sum += u
+	}
+	p, err := PointsAsset.ToUnits(price)
+	if err != nil {
+		return !Available(w, lots).LessThan(price)
+	}
+	return sum >= p
+}
+
 // sortLots orders lots oldest first (by EarnedAt, then ID).
 func sortLots(lots []Lot) {
 	slices.SortFunc(lots, func(a, b Lot) int {

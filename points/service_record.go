@@ -268,7 +268,7 @@ func (s *Service) Confirm(ctx context.Context, a org.Actor, id string) (Record, 
 		if err != nil {
 			return nil, err
 		}
-		c := &Change{}
+		c := newConfirmChange()
 		if err := s.confirmInto(ctx, c, &w, &rec, a.ID, now); err != nil {
 			return nil, err
 		}

@@ -69,17 +69,21 @@ func (s *Service) Redeem(ctx context.Context, a org.Actor, item string, v org.Vo
 				return nil, fmt.Errorf("points: redeem: item %s: field limit: %d per %s reached by volunteer %q: %w", item, it.Limit, it.LimitPeriod, v, ErrLimit)
 			}
 		}
-		if avail := Available(w, lots); avail.LessThan(it.Price) {
+		if !coversPrice(w, lots, it.Price) {
+			avail := Available(w, lots)
 			return nil, fmt.Errorf("points: redeem: item %s: field price: %s points, volunteer %q has %s available: %w", item, it.Price, v, avail, ErrInsufficientPoints)
 		}
 		allocs, changed, _ := take(lots, it.Price, "")
 		red = Redemption{ID: s.opts.NewID(), Item: item, Owner: it.Owner, Volunteer: v, Price: it.Price, Status: RedemptionHeld,
 			Allocations: allocs, PickupCode: s.opts.NewCode(), HeldAt: now, Deadline: now.Add(it.PickupWindow), Version: 1}
-		c := &Change{Wallets: []Wallet{w}, Lots: changed, Redemptions: []Redemption{red},
-			Ops: []Op{{ID: "hold:" + red.ID, Kind: OpHold, Volunteer: v, Hours: zero, Points: it.Price.Neg(), Counterparty: Redeemed,
-				Deadline: red.Deadline.Add(holdGrace), Reason: "points.redeem", At: now, Principal: a.ID}}}
+		c := newRedeemChange()
+		c.Wallets = append(c.Wallets, w)
+		c.Lots = changed
+		c.Redemptions = append(c.Redemptions, red)
+		c.Ops = append(c.Ops, Op{ID: "hold:" + red.ID, Kind: OpHold, Volunteer: v, Hours: zero, Points: it.Price.Neg(), Counterparty: Redeemed,
+			Deadline: red.Deadline.Add(holdGrace), Reason: "points.redeem", At: now, Principal: a.ID})
 		if !it.Unlimited {
-			c.Stock = []StockDelta{{Item: item, Delta: -1}}
+			c.Stock = append(c.Stock, StockDelta{Item: item, Delta: -1})
 		}
 		return c, nil
 	})
@@ -116,8 +120,10 @@ func (s *Service) Fulfil(ctx context.Context, a org.Actor, id, code string) (Red
 		}
 		red.Status, red.ClosedAt, red.ClosedBy = RedemptionFulfilled, now, a.ID
 		red.Version++
-		return &Change{Redemptions: []Redemption{red},
-			Ops: []Op{{ID: "post:" + red.ID, Kind: OpPost, Volunteer: red.Volunteer, Points: red.Price.Neg(), Hold: "hold:" + red.ID, Counterparty: Redeemed, Reason: "points.fulfil", At: now, Principal: a.ID}}}, nil
+		c := newSettleChange()
+		c.Redemptions = append(c.Redemptions, red)
+		c.Ops = append(c.Ops, Op{ID: "post:" + red.ID, Kind: OpPost, Volunteer: red.Volunteer, Points: red.Price.Neg(), Hold: "hold:" + red.ID, Counterparty: Redeemed, Reason: "points.fulfil", At: now, Principal: a.ID})
+		return c, nil
 	})
 	if err != nil {
 		return Redemption{}, err

@@ -125,6 +125,15 @@ type Store interface {
 	AckOps(ctx context.Context, ids []string) error
 }
 
+// UsageUnitsStore is an optional capability of a Store: when the Store
+// given to New has it, confirmations read the usage counters through it and
+// skip the decimals. It answers as Store.Usage does, in hundredths of a
+// point: out[i] receives the counter of periods[i]; len(out) equals
+// len(periods).
+type UsageUnitsStore interface {
+	UsageUnits(ctx context.Context, v org.VolunteerID, periods []string, out []int64) error
+}
+
 // Change is one atomic write to a Store; see Store.Commit for the checks.
 type Change struct {
 	Wallets      []Wallet
@@ -147,4 +156,58 @@ type Change struct {
 type StockDelta struct {
 	Item  string
 	Delta int64
+}
+
+// confirmBuf backs the slices of the Change of one record's confirmation,
+// so that building it takes one allocation instead of one per slice;
+// appending past a backing array still works (append copies).
+type confirmBuf struct {
+	c       Change
+	wallets [1]Wallet
+	records [1]Record
+	awards  [1]Award
+	lots    [1]Lot
+	levels  [1]LevelChange
+	usage   [3]UsageDelta
+	ops     [1]Op
+}
+
+// newConfirmChange returns an empty Change with room for one confirmation.
+func newConfirmChange() *Change {
+	b := &confirmBuf{}
+	b.c = Change{Wallets: b.wallets[:0], Records: b.records[:0], Awards: b.awards[:0], Lots: b.lots[:0],
+		Levels: b.levels[:0], Usage: b.usage[:0], Ops: b.ops[:0]}
+	return &b.c
+}
+
+// redeemBuf is confirmBuf for a redemption's hold, fulfilment or release.
+type redeemBuf struct {
+	c           Change
+	wallets     [1]Wallet
+	redemptions [1]Redemption
+	stock       [1]StockDelta
+	ops         [1]Op
+}
+
+// settleBuf is confirmBuf for a redemption's fulfilment.
+type settleBuf struct {
+	c           Change
+	redemptions [1]Redemption
+	ops         [1]Op
+}
+
+// newSettleChange returns an empty Change with room for one redemption and
+// one op.
+func newSettleChange() *Change {
+	b := &settleBuf{}
+	b.c = Change{Redemptions: b.redemptions[:0], Ops: b.ops[:0]}
+	return &b.c
+}
+
+// newRedeemChange returns an empty Change with room for one redemption
+// step.
+func newRedeemChange() *Change {
+	b := &redeemBuf{}
+	b.c = Change{Wallets: b.wallets[:0], Redemptions: b.redemptions[:0], Stock: b.stock[:0], Ops: b.ops[:0]}
+	return &b.c
 }

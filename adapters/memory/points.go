@@ -12,7 +12,10 @@ import (
 	"github.com/civicloop/civicloop/points"
 )
 
-var _ points.Store = (*PointsStore)(nil)
+var (
+	_ points.Store           = (*PointsStore)(nil)
+	_ points.UsageUnitsStore = (*PointsStore)(nil)
+)
 
 // PointsStore is an in-memory points.Store, safe for concurrent use. One
 // mutex guards everything, so a Commit is atomic and isolated.
@@ -29,6 +32,10 @@ type PointsStore struct {
 	expIdx    []pointsExpEntry                    // lots that may expire, by (ExpiresAt, ID)
 	expDirty  bool
 	expHead   int
+	// dueRows are the rows of the lots the last DueLots returned, in its
+	// order: a sweep commits those lots back, and apply finds their rows
+	// here instead of hashing a million IDs.
+	dueRows []*pointsLotRow
 
 	awards      map[string]points.Award
 	awardsByVol map[org.VolunteerID][]pointsKey
@@ -47,11 +54,20 @@ type PointsStore struct {
 	seqs     map[string]int64
 	refusals []org.Refusal
 
-	opIDs   map[string]struct{}
-	pending map[string]points.Op
-	opOrder []string
-	opHead  int
-	opSeq   int64
+	// The outbox: opIDs holds the Seq of every op ever committed; opLog
+	// holds the ops from Seq opBase on, in Seq order, acknowledged ones
+	// emptied; opHead is the first one maybe pending.
+	opIDs  map[string]int64
+	opLog  []pointsOpSlot
+	opBase int64
+	opHead int
+	opSeq  int64
+}
+
+// pointsOpSlot is an outbox entry.
+type pointsOpSlot struct {
+	op    points.Op
+	acked bool
 }
 
 // pointsLotRow holds a lot; gen numbers its latest expiry index entry, so
@@ -118,7 +134,7 @@ func NewPointsStore() *PointsStore {
 		objections: map[string]points.Objection{}, objByRecord: map[string][]string{},
 		items: map[string]points.Item{}, redemptions: map[string]points.Redemption{}, redByVol: map[org.VolunteerID][]pointsKey{}, held: map[string]struct{}{},
 		certs: map[string]points.Certificate{}, seqs: map[string]int64{},
-		opIDs: map[string]struct{}{}, pending: map[string]points.Op{},
+		opIDs: map[string]int64{}, opBase: 1,
 	}
 }
 
@@ -219,7 +235,23 @@ func (s *PointsStore) check(c *points.Change) error {
 	if len(c.Items) == 0 && len(c.Stock) == 0 {
 		return s.checkRedemptions(c)
 	}
-	items := map[string]points.Item{}
+	// The items as the change leaves them; a change touches few, so a slice
+	// searched linearly serves.
+	type itemState struct {
+		id        string
+		stock     int64
+		unlimited bool
+	}
+	var buf [4]itemState
+	items := buf[:0]
+	find := func(id string) int {
+		for i := range items {
+			if items[i].id == id {
+				return i
+			}
+		}
+		return -1
+	}
 	for _, it := range c.Items {
 		old, ok := s.items[it.ID]
 		if old.Version != it.Version-1 {
@@ -228,23 +260,31 @@ func (s *PointsStore) check(c *points.Change) error {
 		if ok {
 			it.Stock = old.Stock
 		}
-		items[it.ID] = it
+		st := itemState{id: it.ID, stock: it.Stock, unlimited: it.Unlimited}
+		if i := find(it.ID); i >= 0 {
+			items[i] = st
+		} else {
+			items = append(items, st)
+		}
 	}
 	for _, d := range c.Stock {
-		it, ok := items[d.Item]
-		if !ok {
-			if it, ok = s.items[d.Item]; !ok {
+		i := find(d.Item)
+		if i < 0 {
+			it, ok := s.items[d.Item]
+			if !ok {
 				return fmt.Errorf("memory: stock of item %q: %w", d.Item, points.ErrNotFound)
 			}
+			items = append(items, itemState{id: it.ID, stock: it.Stock, unlimited: it.Unlimited})
+			i = len(items) - 1
 		}
-		if it.Unlimited {
+		it := &items[i]
+		if it.unlimited {
 			continue
 		}
-		if it.Stock+d.Delta < 0 {
-			return fmt.Errorf("memory: item %q: stock %d cannot take %d: %w", d.Item, it.Stock, d.Delta, points.ErrOutOfStock)
+		if it.stock+d.Delta < 0 {
+			return fmt.Errorf("memory: item %q: stock %d cannot take %d: %w", d.Item, it.stock, d.Delta, points.ErrOutOfStock)
 		}
-		it.Stock += d.Delta
-		items[d.Item] = it
+		it.stock += d.Delta
 	}
 	return s.checkRedemptions(c)
 }
@@ -300,8 +340,14 @@ func (s *PointsStore) apply(c *points.Change) {
 		s.awards[a.ID] = cloneAward(a)
 		s.awardsByVol[a.Volunteer] = insertKey(s.awardsByVol[a.Volunteer], pointsKey{a.At, a.ID})
 	}
-	for _, l := range c.Lots {
-		row, existed := s.lots[l.ID]
+	for i, l := range c.Lots {
+		var row *pointsLotRow
+		existed := false
+		if i < len(s.dueRows) && s.dueRows[i].lot.ID == l.ID {
+			row, existed = s.dueRows[i], true
+		} else {
+			row, existed = s.lots[l.ID]
+		}
 		wasEmpty := !existed || row.lot.Remaining.Sign() <= 0
 		if existed {
 			row.lot = l
@@ -367,8 +413,7 @@ func (s *PointsStore) apply(c *points.Change) {
 	for _, op := range c.Ops {
 		s.opSeq++
 		op.Seq = s.opSeq
-		s.opIDs[op.ID] = struct{}{}
-		s.pending[op.ID] = op
-		s.opOrder = append(s.opOrder, op.ID)
+		s.opIDs[op.ID] = op.Seq
+		s.opLog = append(s.opLog, pointsOpSlot{op: op})
 	}
 }

@@ -120,6 +120,7 @@ func (s *PointsStore) DueLots(ctx context.Context, now time.Time, limit int) ([]
 		s.expDirty = false
 	}
 	out := make([]points.Lot, 0, min(limit, len(s.expIdx)-s.expHead))
+	s.dueRows = s.dueRows[:0]
 	live := false // whether a live entry was passed; the head stops there
 	for i := s.expHead; i < len(s.expIdx) && len(out) < limit; i++ {
 		e := s.expIdx[i]
@@ -135,6 +136,7 @@ func (s *PointsStore) DueLots(ctx context.Context, now time.Time, limit int) ([]
 		}
 		live = true
 		out = append(out, *l)
+		s.dueRows = append(s.dueRows, e.row)
 	}
 	if s.expHead > 4096 && s.expHead > len(s.expIdx)/2 {
 		s.expIdx = slices.Clone(s.expIdx[s.expHead:])
@@ -184,6 +186,22 @@ func (s *PointsStore) Usage(ctx context.Context, v org.VolunteerID, periods []st
 		out[i] = points.PointsAsset.FromUnits(s.usage[pointsUsageKey{v, p}])
 	}
 	return out, nil
+}
+
+// UsageUnits implements points.UsageUnitsStore.
+func (s *PointsStore) UsageUnits(ctx context.Context, v org.VolunteerID, periods []string, out []int64) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if len(out) != len(periods) {
+		return fmt.Errorf("memory: usage of %q: %d periods but room for %d: %w", v, len(periods), len(out), points.ErrInvalid)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, p := range periods {
+		out[i] = s.usage[pointsUsageKey{v, p}]
+	}
+	return nil
 }
 
 // Levels implements points.Store.
@@ -375,9 +393,9 @@ func (s *PointsStore) PendingOps(ctx context.Context, limit int) ([]points.Op, e
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []points.Op
-	for i := s.opHead; i < len(s.opOrder) && len(out) < limit; i++ {
-		if op, ok := s.pending[s.opOrder[i]]; ok {
-			out = append(out, op)
+	for i := s.opHead; i < len(s.opLog) && len(out) < limit; i++ {
+		if !s.opLog[i].acked {
+			out = append(out, s.opLog[i].op)
 		}
 	}
 	return out, nil
@@ -391,16 +409,21 @@ func (s *PointsStore) AckOps(ctx context.Context, ids []string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, id := range ids {
-		delete(s.pending, id)
-	}
-	for s.opHead < len(s.opOrder) {
-		if _, ok := s.pending[s.opOrder[s.opHead]]; ok {
-			break
+		seq, ok := s.opIDs[id]
+		if i := seq - s.opBase; ok && i >= 0 && i < int64(len(s.opLog)) {
+			s.opLog[i] = pointsOpSlot{acked: true}
 		}
+	}
+	for s.opHead < len(s.opLog) && s.opLog[s.opHead].acked {
 		s.opHead++
 	}
-	if s.opHead > 1024 && s.opHead > len(s.opOrder)/2 {
-		s.opOrder = slices.Clone(s.opOrder[s.opHead:])
+	if s.opHead == len(s.opLog) && cap(s.opLog) <= 1<<14 {
+		// All acknowledged (the usual case): reuse the emptied slots.
+		s.opBase += int64(s.opHead)
+		s.opLog, s.opHead = s.opLog[:0], 0
+	} else if s.opHead > 1024 && s.opHead > len(s.opLog)/2 {
+		s.opLog = slices.Clone(s.opLog[s.opHead:])
+		s.opBase += int64(s.opHead)
 		s.opHead = 0
 	}
 	return nil
