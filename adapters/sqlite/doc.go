@@ -14,9 +14,11 @@
 //     the last commits before a power loss for speed.
 //   - One writer goroutine owns the only read-write connection. Concurrent
 //     callers' writes are queued and run together in one transaction
-//     (group commit), each inside its own SAVEPOINT: a refused or failed
-//     write is rolled back alone and never fails another caller's, and
-//     every caller gets its own result once the shared commit is durable.
+//     (group commit); ledger writes of many callers even share one pass
+//     over the tables. A refused or failed write never fails another
+//     caller's: the batch then runs again with each write inside its own
+//     SAVEPOINT, and the failed one is rolled back alone. Every caller gets
+//     its own result once the shared commit is durable.
 //   - Reads use a separate pool of read-only connections and run
 //     concurrently with each other and with the writer.
 //   - The schema is created and upgraded by numbered migrations embedded in

@@ -37,7 +37,7 @@ func (s *LedgerStore) OpenAccount(ctx context.Context, rec ledger.AccountRecord)
 	if err != nil {
 		return fmt.Errorf("sqlite: ledger: open account %q: %w", rec.ID, err)
 	}
-	err = s.db.w.do(ctx, func(tx *wtx) error {
+	err = s.db.w.doStrict(ctx, func(tx *wtx) error {
 		st := &rec.AccountState
 		_, err := tx.exec(`INSERT INTO ledger_accounts (`+accountCols+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -56,7 +56,7 @@ func (s *LedgerStore) OpenAccount(ctx context.Context, rec ledger.AccountRecord)
 // CloseAccount closes an account with ledger.CloseState. It returns an
 // error wrapping ledger.ErrAccountNotFound or ledger.ErrAccountNotEmpty.
 func (s *LedgerStore) CloseAccount(ctx context.Context, id ledger.AccountID, at time.Time) error {
-	err := s.db.w.do(ctx, func(tx *wtx) error {
+	err := s.db.w.doStrict(ctx, func(tx *wtx) error {
 		st, err := loadAccountState(tx, id)
 		if err != nil {
 			return err
@@ -81,30 +81,76 @@ func (s *LedgerStore) Apply(ctx context.Context, cmds []ledger.Command) ([]ledge
 	if len(cmds) == 0 {
 		return nil, ctx.Err()
 	}
-	var results []ledger.Result
-	err := s.db.w.do(ctx, func(tx *wtx) error {
-		lt := newLedgerTx(tx)
-		// A batch loads what it names in two queries; a few commands are
-		// cheaper with one primary-key lookup per ID.
-		if len(cmds) >= prefetchMin {
-			if err := lt.prefetch(cmds); err != nil {
-				return err
-			}
-		}
-		rs, err := ledger.Apply(lt, cmds)
-		if err != nil {
-			return err
-		}
-		if err := lt.flush(); err != nil {
-			return err
-		}
-		results = rs
-		return nil
-	})
+	a := &applyReq{cmds: cmds}
+	err := s.db.w.queue(ctx, &writeReq{ctx: ctx, fn: a.run, strict: true, group: applyGroup{}, payload: a,
+		done: make(chan struct{})})
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: ledger: apply %d commands: %w", len(cmds), err)
 	}
-	return results, nil
+	return a.results, nil
+}
+
+// applyReq is one Apply call queued to the writer.
+type applyReq struct {
+	cmds    []ledger.Command
+	results []ledger.Result
+}
+
+// run applies the call alone, in its own pass over the tables.
+func (a *applyReq) run(tx *wtx) error {
+	a.results = nil
+	lt := newLedgerTx(tx)
+	// Whatever its size, a call loads what it names in two queries, not one
+	// per ID.
+	if err := lt.prefetch(a.cmds); err != nil {
+		return err
+	}
+	rs, err := ledger.Apply(lt, a.cmds)
+	if err != nil {
+		return err
+	}
+	if err := lt.flush(); err != nil {
+		return err
+	}
+	a.results = rs
+	return nil
+}
+
+// applyGroup runs Apply calls that the writer took in one batch in a single
+// pass: one prefetch for all of them, ledger.Apply for each in queue order
+// over the same ledgerTx (so each sees the effects of the ones before it,
+// exactly as if they had run one after the other), and one flush. Many
+// callers' transfers thus cost a handful of statements, not a handful each.
+// If any call fails, the writer rolls the transaction back and runs the
+// calls again one by one, each in its savepoint.
+type applyGroup struct{}
+
+func (applyGroup) runGroup(tx *wtx, rs []*writeReq) error {
+	calls := make([]*applyReq, len(rs))
+	cmds := make([][]ledger.Command, len(rs))
+	for i, r := range rs {
+		calls[i] = r.payload.(*applyReq)
+		calls[i].results = nil
+		cmds[i] = calls[i].cmds
+	}
+	lt := newLedgerTx(tx)
+	if err := lt.prefetch(cmds...); err != nil {
+		return err
+	}
+	results := make([][]ledger.Result, len(calls))
+	for i, a := range calls {
+		var err error
+		if results[i], err = ledger.Apply(lt, a.cmds); err != nil {
+			return err
+		}
+	}
+	if err := lt.flush(); err != nil {
+		return err
+	}
+	for i, a := range calls {
+		a.results = results[i]
+	}
+	return nil
 }
 
 // Account returns an account, or an error wrapping
@@ -123,9 +169,6 @@ func (s *LedgerStore) Account(ctx context.Context, id ledger.AccountID) (ledger.
 	}
 	return rec, nil
 }
-
-// prefetchMin is the smallest Apply batch that prefetches.
-const prefetchMin = 8
 
 // maxPage caps the page size of every paged read.
 const maxPage = 1000
@@ -452,26 +495,33 @@ func newLedgerTx(tx *wtx) *ledgerTx {
 
 // prefetch loads, in one query each, the transfers cmds name (their IDs
 // and references) and the accounts their postings name, and remembers
-// which do not exist. A batch then costs two lookups, not one per command.
-func (lt *ledgerTx) prefetch(cmds []ledger.Command) error {
+// which do not exist. A batch then costs two lookups, not one per command
+// (and one more for each of its transfer IDs already recorded).
+func (lt *ledgerTx) prefetch(calls ...[]ledger.Command) error {
+	n := 0
+	for _, cmds := range calls {
+		n += len(cmds)
+	}
 	var (
-		xids  = make([]string, 0, 2*len(cmds))
+		xids  = make([]string, 0, 2*n)
 		aids  []string
-		seenX = make(map[ledger.TransferID]bool, 2*len(cmds))
+		seenX = make(map[ledger.TransferID]bool, 2*n)
 		seenA = make(map[ledger.AccountID]bool)
 	)
-	for i := range cmds {
-		c := &cmds[i]
-		for _, id := range [2]ledger.TransferID{c.ID, c.Ref} {
-			if id != "" && !seenX[id] {
-				seenX[id] = true
-				xids = append(xids, string(id))
+	for _, cmds := range calls {
+		for i := range cmds {
+			c := &cmds[i]
+			for _, id := range [2]ledger.TransferID{c.ID, c.Ref} {
+				if id != "" && !seenX[id] {
+					seenX[id] = true
+					xids = append(xids, string(id))
+				}
 			}
-		}
-		for _, p := range c.Postings {
-			if !seenA[p.Account] {
-				seenA[p.Account] = true
-				aids = append(aids, string(p.Account))
+			for _, p := range c.Postings {
+				if !seenA[p.Account] {
+					seenA[p.Account] = true
+					aids = append(aids, string(p.Account))
+				}
 			}
 		}
 	}
@@ -494,40 +544,44 @@ func (lt *ledgerTx) prefetch(cmds []ledger.Command) error {
 	return nil
 }
 
+// prefetchTransfers loads the transfers among ids. Most IDs of a call are
+// new, so it first asks which exist, reading one column, and reads the
+// whole rows of those alone.
 func (lt *ledgerTx) prefetchTransfers(ids []string) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	arg, err := json.Marshal(ids)
+	rows, err := lt.queryIDs(`SELECT id FROM ledger_transfers WHERE id IN `, ids)
 	if err != nil {
 		return err
 	}
-	rows, err := lt.tx.query(`SELECT `+transferCols+` FROM ledger_transfers
-		WHERE id IN (SELECT value FROM json_each(?))`, string(arg))
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
+	var found []string
 	for rows.Next() {
-		rec, err := scanTransfer(rows)
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		found = append(found, id)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return err
+	}
+	for _, id := range found {
+		rec, err := scanTransfer(lt.tx.queryRow(selectTransfer, id))
 		if err != nil {
 			return err
 		}
 		lt.transfers[rec.ID] = &txTransfer{rec: rec, stored: true}
 	}
-	return rows.Err()
+	return nil
 }
 
 func (lt *ledgerTx) prefetchAccounts(ids []string) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	arg, err := json.Marshal(ids)
-	if err != nil {
-		return err
-	}
-	rows, err := lt.tx.query(`SELECT `+accountStateCols+` FROM ledger_accounts
-		WHERE id IN (SELECT value FROM json_each(?))`, string(arg))
+	rows, err := lt.queryIDs(`SELECT `+accountStateCols+` FROM ledger_accounts WHERE id IN `, ids)
 	if err != nil {
 		return err
 	}
@@ -540,6 +594,27 @@ func (lt *ledgerTx) prefetchAccounts(ids []string) error {
 		lt.accounts[st.ID] = st
 	}
 	return rows.Err()
+}
+
+// listMax is the longest ID list bound as one placeholder per ID; longer
+// lists travel as one JSON array, so that a few prepared statements serve
+// every length.
+const listMax = 16
+
+// queryIDs runs prefix + a list of ids ("... WHERE id IN ").
+func (lt *ledgerTx) queryIDs(prefix string, ids []string) (*sql.Rows, error) {
+	if len(ids) > listMax {
+		arg, err := json.Marshal(ids)
+		if err != nil {
+			return nil, err
+		}
+		return lt.tx.query(prefix+`(SELECT value FROM json_each(?))`, string(arg))
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	return lt.tx.query(lt.tx.w.listQuery(prefix, len(ids)), args...)
 }
 
 func (lt *ledgerTx) Account(id ledger.AccountID) (*ledger.AccountState, error) {

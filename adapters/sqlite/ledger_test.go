@@ -171,3 +171,38 @@ func TestLedgerVerifyNamesCorruptedEntry(t *testing.T) {
 		})
 	}
 }
+
+// Transfers queued together run in one pass over the tables; each caller
+// still gets its own outcome, later ones see the effects of earlier ones,
+// and a refusal stays the refused caller's alone.
+func TestLedgerGroupedTransfersKeepTheirOwnResults(t *testing.T) {
+	db, svc := openLedger(t, filepath.Join(t.TempDir(), "ledger.db"), nil)
+	openAccounts(t, svc, 2)
+	ctx := context.Background()
+	_, err := svc.Transfer(ctx, award("seed", volunteer(0), "5.00"))
+	require.NoError(t, err)
+	gift := func(id string, amount string) func() error {
+		return func() error {
+			_, err := svc.Transfer(ctx, ledger.TransferRequest{
+				ID: ledger.TransferID(id), Postings: ledger.Move(testPoints, volunteer(0), volunteer(1),
+					decimal.RequireFromString(amount)), Reason: "gift",
+			})
+			return err
+		}
+	}
+	errs := queueBehindBlocker(t, db, gift("g1", "2.00"), gift("g2", "2.50"), gift("g3", "9.00"))
+	require.NoError(t, errs[0])
+	require.NoError(t, errs[1])
+	require.ErrorIs(t, errs[2], ledger.ErrInsufficientFunds)
+	for id, want := range map[ledger.AccountID]string{volunteer(0): "0.5", volunteer(1): "4.5"} {
+		acc, err := svc.Account(ctx, id)
+		require.NoError(t, err)
+		require.Equal(t, want, acc.Balance.String(), id)
+	}
+	refused, err := svc.TransferByID(ctx, "g3")
+	require.NoError(t, err)
+	require.Equal(t, ledger.StatusRefused, refused.Status)
+	rep, err := svc.Audit(ctx)
+	require.NoError(t, err)
+	require.Equal(t, int64(6), rep.Entries)
+}

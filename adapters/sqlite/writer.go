@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,11 +15,12 @@ import (
 
 // The writer owns the only read-write connection. Callers queue write
 // requests; one goroutine takes every request waiting in the queue, runs
-// each in its own SAVEPOINT inside one shared transaction and commits once
-// (group commit): many callers share one disk sync, yet a caller whose
-// request fails is rolled back to its savepoint alone and never fails the
-// others. Results are handed back only after the commit, so a caller never
-// sees a write that is not durable.
+// them in one shared transaction and commits once (group commit): many
+// callers share one disk sync. A caller whose request fails never fails the
+// others: the batch then runs again with each request in its own SAVEPOINT,
+// and the failed one is rolled back to its savepoint alone. Results are
+// handed back only after the commit, so a caller never sees a write that is
+// not durable.
 
 // writeFunc is one caller's write. It runs inside the shared transaction
 // and may be run more than once (when a batch has to be retried), so it must
@@ -27,10 +29,28 @@ import (
 type writeFunc func(tx *wtx) error
 
 type writeReq struct {
-	ctx  context.Context
-	fn   writeFunc
-	err  error
-	done chan struct{}
+	ctx context.Context
+	fn  writeFunc
+	// strict marks a fn that returns every error a statement returned
+	// (wrapped or translated, never dropped), so that a transaction SQLite
+	// ended on its own is noticed right after the request that ended it.
+	strict bool
+	// group, when set, runs this request together with the strict requests
+	// of the same group next to it in the batch, in one pass; payload is
+	// what group needs of the request. fn still runs it alone when the
+	// batch has to run request by request.
+	group   grouper
+	payload any
+	err     error
+	done    chan struct{}
+}
+
+// grouper runs several requests in one pass inside the shared transaction.
+// Like a writeFunc it may run more than once and must reset the results it
+// sets. When it fails, the writer rolls back and runs each request's fn
+// alone.
+type grouper interface {
+	runGroup(tx *wtx, rs []*writeReq) error
 }
 
 type writer struct {
@@ -132,10 +152,20 @@ func (w *writer) setUp(ctx context.Context, abs string, o *Options) error {
 // before fn runs; once fn has started, do waits for the commit, because
 // interrupting a statement would roll back the other callers' work too.
 func (w *writer) do(ctx context.Context, fn writeFunc) error {
+	return w.queue(ctx, &writeReq{ctx: ctx, fn: fn, done: make(chan struct{})})
+}
+
+// doStrict is do for a fn that returns every error a statement returned.
+// A batch made only of such requests runs without a savepoint per request
+// (see attemptShared).
+func (w *writer) doStrict(ctx context.Context, fn writeFunc) error {
+	return w.queue(ctx, &writeReq{ctx: ctx, fn: fn, strict: true, done: make(chan struct{})})
+}
+
+func (w *writer) queue(ctx context.Context, r *writeReq) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	r := &writeReq{ctx: ctx, fn: fn, done: make(chan struct{})}
 	w.mu.RLock()
 	if w.closed {
 		w.mu.RUnlock()
@@ -198,6 +228,10 @@ func (w *writer) run() {
 			close(r.done)
 		}
 		clear(batch)
+		// Let the callers just released run before gathering the next
+		// batch: one that writes again at once joins the next commit
+		// instead of the one after it.
+		runtime.Gosched()
 	}
 }
 
@@ -218,8 +252,10 @@ func (w *writer) attempt(pending []*writeReq) (retry []*writeReq) {
 		w.attemptOne(pending[0])
 		return nil
 	}
-	ctx := context.Background()
-	if _, err := w.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+	if allStrict(pending) && w.attemptShared(pending) {
+		return nil
+	}
+	if err := w.control("BEGIN IMMEDIATE"); err != nil {
 		err = fmt.Errorf("sqlite: begin: %w", translate(err))
 		for _, r := range pending {
 			r.err = err
@@ -244,7 +280,7 @@ func (w *writer) attempt(pending []*writeReq) (retry []*writeReq) {
 			ran = append(ran, r)
 		}
 	}
-	if _, err := w.conn.ExecContext(ctx, "COMMIT"); err != nil {
+	if err := w.control("COMMIT"); err != nil {
 		err = fmt.Errorf("sqlite: commit: %w", translate(err))
 		w.rollback()
 		for _, r := range ran {
@@ -256,6 +292,68 @@ func (w *writer) attempt(pending []*writeReq) (retry []*writeReq) {
 	return nil
 }
 
+func allStrict(rs []*writeReq) bool {
+	for _, r := range rs {
+		if !r.strict {
+			return false
+		}
+	}
+	return true
+}
+
+// attemptShared runs strict requests in one transaction without a
+// savepoint per request, which spares two statements per request, and
+// reports whether every request got its outcome. Requests seldom fail once
+// they are queued, so that is the usual case; when one fails, attemptShared
+// rolls the whole transaction back, having changed nothing, and returns
+// false: attempt then runs the batch again with a savepoint per request.
+// Requests must be strict: a fn that dropped the error of a statement after
+// which SQLite rolled the transaction back would let the next requests run
+// outside any transaction.
+func (w *writer) attemptShared(pending []*writeReq) bool {
+	if err := w.control("BEGIN IMMEDIATE"); err != nil {
+		return false
+	}
+	live := make([]*writeReq, 0, len(pending))
+	for _, r := range pending {
+		if r.err = r.ctx.Err(); r.err == nil {
+			live = append(live, r)
+		}
+	}
+	for len(live) > 0 {
+		r, n := live[0], 1
+		if r.group != nil {
+			for n < len(live) && live[n].group == r.group {
+				n++
+			}
+		}
+		tx := &wtx{w: w}
+		var err error
+		if n > 1 {
+			err = call(func() error { return r.group.runGroup(tx, live[:n]) })
+		} else {
+			err = call(func() error { return r.fn(tx) })
+		}
+		if err != nil {
+			w.rollback()
+			return false
+		}
+		live = live[n:]
+	}
+	if err := w.control("COMMIT"); err != nil {
+		err = fmt.Errorf("sqlite: commit: %w", translate(err))
+		w.rollback()
+		for _, r := range pending {
+			if r.err == nil {
+				r.err = err
+			}
+		}
+		return true
+	}
+	w.commits.Add(1)
+	return true
+}
+
 // attemptOne runs a request that is alone in its batch. It needs no
 // savepoint: on failure the whole transaction is rolled back, which is
 // what its savepoint would have done.
@@ -263,8 +361,7 @@ func (w *writer) attemptOne(r *writeReq) {
 	if r.err = r.ctx.Err(); r.err != nil {
 		return
 	}
-	ctx := context.Background()
-	if _, err := w.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+	if err := w.control("BEGIN IMMEDIATE"); err != nil {
 		r.err = fmt.Errorf("sqlite: begin: %w", translate(err))
 		return
 	}
@@ -273,7 +370,7 @@ func (w *writer) attemptOne(r *writeReq) {
 		r.err = translate(err)
 		return
 	}
-	if _, err := w.conn.ExecContext(ctx, "COMMIT"); err != nil {
+	if err := w.control("COMMIT"); err != nil {
 		w.rollback()
 		r.err = fmt.Errorf("sqlite: commit: %w", translate(err))
 		return
@@ -293,7 +390,15 @@ func call(fn func() error) (err error) {
 
 // rollback ends a transaction that failed; it may already be gone.
 func (w *writer) rollback() {
-	_, _ = w.conn.ExecContext(context.Background(), "ROLLBACK")
+	_ = w.control("ROLLBACK")
+}
+
+// control runs a transaction-control statement through a statement
+// prepared once: parsing it again for every commit costs more than running
+// it.
+func (w *writer) control(query string) error {
+	_, err := (&wtx{w: w}).exec(query)
+	return err
 }
 
 // wtx is the handle a writeFunc uses: statements on the writer's
@@ -382,18 +487,19 @@ func insertRows(tx *wtx, query string, cols int, args []any) error {
 }
 
 // execRows runs prefix + a VALUES list + suffix over rows of cols values
-// each, flattened in args. A statement carries 64, 16, 4 or 1 rows, so
-// that a handful of prepared statements serve every count while the
-// per-statement cost is spread over many rows.
+// each, flattened in args. A statement carries 64 or 16 rows, or the last
+// fewer than 16 rows at once, so that a few prepared statements serve every
+// count while each row costs a fraction of a statement: a single transfer
+// writes its two entries with one statement, not two.
 func execRows(tx *wtx, prefix, suffix string, cols int, args []any) error {
 	for len(args) > 0 {
 		n := len(args) / cols
-		rows := 1
-		for _, r := range [...]int{64, 16, 4} {
-			if n >= r {
-				rows = r
-				break
-			}
+		rows := n
+		switch {
+		case n >= 64:
+			rows = 64
+		case n >= 16:
+			rows = 16
 		}
 		if _, err := tx.exec(tx.w.valuesQuery(prefix, suffix, cols, rows), args[:rows*cols]...); err != nil {
 			return err
@@ -401,6 +507,18 @@ func execRows(tx *wtx, prefix, suffix string, cols int, args []any) error {
 		args = args[rows*cols:]
 	}
 	return nil
+}
+
+// listQuery returns prefix + "(?, ?, ...)" with n placeholders, for
+// "WHERE id IN " lists; built once per length.
+func (w *writer) listQuery(prefix string, n int) string {
+	k := valuesKey{prefix: prefix, rows: n}
+	if q, ok := w.queries[k]; ok {
+		return q
+	}
+	q := prefix + "(?" + strings.Repeat(", ?", n-1) + ")"
+	w.queries[k] = q
+	return q
 }
 
 type valuesKey struct {

@@ -241,3 +241,137 @@ func TestWriterLoneRequestRollsBackOnError(t *testing.T) {
 	require.NoError(t, db.w.do(ctx, insert("kept", 2)))
 	require.Equal(t, map[string]int{"kept": 2}, scratchKeys(t, db))
 }
+
+// queueBehindBlocker holds the writer inside a first request, starts one
+// goroutine per call, waits until all of them have queued their request
+// and then releases the writer, so that the queued requests run as one
+// batch. It returns each call's error.
+func queueBehindBlocker(t *testing.T, db *DB, calls ...func() error) []error {
+	t.Helper()
+	release := make(chan struct{})
+	blocked := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		err := db.w.do(context.Background(), func(*wtx) error {
+			close(blocked)
+			<-release
+			return nil
+		})
+		require.NoError(t, err)
+	}()
+	<-blocked
+	errs := make([]error, len(calls))
+	for i, call := range calls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = call()
+		}()
+	}
+	require.Eventually(t, func() bool { return len(db.w.reqs) == len(calls) }, 10*time.Second, time.Millisecond)
+	before := db.w.commits.Load()
+	close(release)
+	wg.Wait()
+	require.Equal(t, before+2, db.w.commits.Load(), "the blocker's batch and then one batch for all queued requests")
+	return errs
+}
+
+// scratchGroup inserts the keys of a group of requests with one statement
+// each, and counts its passes.
+type scratchGroup struct{ passes *int }
+
+type scratchReq struct {
+	key  string
+	fail bool
+}
+
+func (g scratchGroup) runGroup(tx *wtx, rs []*writeReq) error {
+	*g.passes++
+	for _, r := range rs {
+		p := r.payload.(scratchReq)
+		if p.fail {
+			return errors.New("refused in group")
+		}
+		if err := insert(p.key, len(rs))(tx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func TestWriterStrictBatch(t *testing.T) {
+	tests := []struct {
+		name      string
+		reqs      []scratchReq
+		wantKeys  map[string]int
+		wantErrAt int // -1: none
+		passes    int
+	}{
+		{
+			name:      "one pass for the whole group",
+			reqs:      []scratchReq{{key: "a"}, {key: "b"}, {key: "c"}},
+			wantKeys:  map[string]int{"a": 3, "b": 3, "c": 3},
+			wantErrAt: -1,
+			passes:    1,
+		},
+		{
+			name:      "a failure runs the requests again one by one",
+			reqs:      []scratchReq{{key: "a"}, {key: "bad", fail: true}, {key: "c"}},
+			wantKeys:  map[string]int{"a": 1, "c": 1},
+			wantErrAt: 1,
+			passes:    1,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			db := openTestDB(t)
+			passes := 0
+			calls := make([]func() error, len(tc.reqs))
+			for i, p := range tc.reqs {
+				fn := func(tx *wtx) error {
+					if p.fail {
+						return errors.New("refused alone")
+					}
+					return insert(p.key, 1)(tx)
+				}
+				calls[i] = func() error {
+					return db.w.queue(context.Background(), &writeReq{ctx: context.Background(), fn: fn, strict: true,
+						group: scratchGroup{&passes}, payload: p, done: make(chan struct{})})
+				}
+			}
+			errs := queueBehindBlocker(t, db, calls...)
+			for i, err := range errs {
+				if i == tc.wantErrAt {
+					require.ErrorContains(t, err, "refused alone")
+					continue
+				}
+				require.NoError(t, err)
+			}
+			require.Equal(t, tc.passes, passes)
+			require.Equal(t, tc.wantKeys, scratchKeys(t, db))
+		})
+	}
+}
+
+func TestWriterStrictBatchWithoutGroupIsolatesFailures(t *testing.T) {
+	db := openTestDB(t)
+	strict := func(fn writeFunc) func() error {
+		return func() error { return db.w.doStrict(context.Background(), fn) }
+	}
+	errs := queueBehindBlocker(t, db,
+		strict(insert("a", 1)),
+		strict(func(tx *wtx) error {
+			if err := insert("bad", 1)(tx); err != nil {
+				return err
+			}
+			panic("boom")
+		}),
+		strict(insert("b", 2)),
+	)
+	require.NoError(t, errs[0])
+	require.ErrorContains(t, errs[1], "boom")
+	require.NoError(t, errs[2])
+	require.Equal(t, map[string]int{"a": 1, "b": 2}, scratchKeys(t, db))
+}
