@@ -291,8 +291,18 @@ func (db *DB) readTx(ctx context.Context, fn func(tx reader) error) error {
 	if err != nil {
 		return translate(err)
 	}
-	defer tx.Rollback() //nolint:errcheck // read-only: nothing to keep
-	return fn(reader{db: db, tx: tx})
+	var missing []string
+	err = fn(reader{db: db, tx: tx, missing: &missing})
+	tx.Rollback() //nolint:errcheck // read-only: nothing to keep
+	// Statements first met inside the transaction were prepared on its
+	// connection only; now that the connection is back in the pool, prepare
+	// them on the pool so later readers find them cached.
+	for _, q := range missing {
+		if _, perr := db.readStmt(ctx, q); perr != nil {
+			break
+		}
+	}
+	return err
 }
 
 // reader runs queries on the read pool, in tx when set, through statements
@@ -301,20 +311,32 @@ func (db *DB) readTx(ctx context.Context, fn func(tx reader) error) error {
 type reader struct {
 	db *DB
 	tx *sql.Tx
+	// missing collects, inside a transaction, the queries not yet cached.
+	missing *[]string
 }
 
 // reader returns a reader outside any transaction.
 func (db *DB) reader() reader { return reader{db: db} }
 
 func (r reader) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
-	s, err := r.db.readStmt(ctx, query)
-	if err != nil {
-		return nil, err
-	}
 	if r.tx != nil {
-		s = r.tx.StmtContext(ctx, s)
+		if s, ok := r.db.stmts.Load(query); ok {
+			return r.tx.StmtContext(ctx, s.(*sql.Stmt)), nil
+		}
+		// Preparing on the pool would wait for a second connection while
+		// this transaction holds one; when every pooled connection is inside
+		// such a transaction, all of them would wait forever. Prepare on the
+		// transaction's own connection and cache the query after it ends.
+		s, err := r.tx.PrepareContext(ctx, query)
+		if err != nil {
+			return nil, translate(err)
+		}
+		if r.missing != nil {
+			*r.missing = append(*r.missing, query)
+		}
+		return s, nil
 	}
-	return s, nil
+	return r.db.readStmt(ctx, query)
 }
 
 // QueryContext runs a query that returns rows.
