@@ -591,6 +591,27 @@ func (s *OrgStore) Within(ctx context.Context, scope, node org.NodeID) (bool, er
 	return in, err
 }
 
+// queryPage runs a page query that asks for lim+1 rows and scans at most lim
+// of them; more reports that the extra row exists, so another page follows.
+func queryPage[T any](ctx context.Context, tx reader, lim int, scan func(rowScanner) (T, error), query string, args ...any) (items []T, more bool, err error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, false, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if len(items) == lim {
+			return items, true, nil
+		}
+		v, err := scan(rows)
+		if err != nil {
+			return nil, false, err
+		}
+		items = append(items, v)
+	}
+	return items, false, rows.Err()
+}
+
 // Subtree implements org.NodeStore.
 func (s *OrgStore) Subtree(ctx context.Context, root org.NodeID, q org.SubtreeQuery) (org.NodePage, error) {
 	page := org.NodePage{Nodes: []org.Node{}}
@@ -613,23 +634,18 @@ func (s *OrgStore) Subtree(ctx context.Context, root org.NodeID, q org.SubtreeQu
 			query += ` AND kind IN (SELECT value FROM json_each(?))`
 			args = append(args, string(kinds))
 		}
-		rows, err := tx.QueryContext(ctx, query+` ORDER BY path LIMIT ?`, append(args, lim+1)...)
+		nodes, more, err := queryPage(ctx, tx, lim, func(r rowScanner) (org.Node, error) {
+			n, err := scanNode(r)
+			return n.Node, err
+		}, query+` ORDER BY path LIMIT ?`, append(args, lim+1)...)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			n, err := scanNode(rows)
-			if err != nil {
-				return err
-			}
-			if len(page.Nodes) == lim {
-				page.Next = page.Nodes[lim-1].Path
-				break
-			}
-			page.Nodes = append(page.Nodes, n.Node)
+		page.Nodes = append(page.Nodes, nodes...)
+		if more {
+			page.Next = nodes[lim-1].Path
 		}
-		return rows.Err()
+		return nil
 	})
 	if err != nil {
 		return org.NodePage{}, err

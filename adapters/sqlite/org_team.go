@@ -233,23 +233,15 @@ func (s *OrgStore) Teams(ctx context.Context, q org.TeamQuery) (org.TeamPage, er
 			query += ` AND t.tier IN (SELECT value FROM json_each(?))`
 			args = append(args, string(tiers))
 		}
-		rows, err := tx.QueryContext(ctx, query+` ORDER BY t.id LIMIT ?`, append(args, lim+1)...)
+		teams, more, err := queryPage(ctx, tx, lim, scanTeam, query+` ORDER BY t.id LIMIT ?`, append(args, lim+1)...)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			t, err := scanTeam(rows)
-			if err != nil {
-				return err
-			}
-			if len(page.Teams) == lim {
-				page.Next = string(page.Teams[lim-1].ID)
-				break
-			}
-			page.Teams = append(page.Teams, t)
+		page.Teams = append(page.Teams, teams...)
+		if more {
+			page.Next = string(teams[lim-1].ID)
 		}
-		return rows.Err()
+		return nil
 	})
 	if err != nil {
 		return org.TeamPage{}, err

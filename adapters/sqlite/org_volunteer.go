@@ -144,26 +144,18 @@ func (s *OrgStore) Volunteers(ctx context.Context, root org.NodeID, p org.Page) 
 			return err
 		}
 		lim := max(p.Limit, 1)
-		rows, err := tx.QueryContext(ctx, `SELECT v.`+strings.ReplaceAll(volunteerCols, ", ", ", v.")+`
+		vols, more, err := queryPage(ctx, tx, lim, scanVolunteer, `SELECT v.`+strings.ReplaceAll(volunteerCols, ", ", ", v.")+`
 			FROM org_volunteers v JOIN org_nodes n ON n.id = v.home
 			WHERE n.path >= ? AND n.path < ? AND v.id > ? ORDER BY v.id LIMIT ?`,
 			r.Path, subtreeUpper(r.Path), p.After, lim+1)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			v, err := scanVolunteer(rows)
-			if err != nil {
-				return err
-			}
-			if len(page.Volunteers) == lim {
-				page.Next = string(page.Volunteers[lim-1].ID)
-				break
-			}
-			page.Volunteers = append(page.Volunteers, v)
+		page.Volunteers = append(page.Volunteers, vols...)
+		if more {
+			page.Next = string(vols[lim-1].ID)
 		}
-		return rows.Err()
+		return nil
 	})
 	if err != nil {
 		return org.VolunteerPage{}, err
