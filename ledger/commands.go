@@ -23,7 +23,11 @@ func (s *Service) Transfer(ctx context.Context, req TransferRequest) (Result, er
 		one = new([1]Command)
 	}
 	defer s.oneCommand.Put(one)
-	if err := s.transferCommand(&one[0], &req, s.now()); err != nil {
+	var ps []PostingRecord
+	if n := len(req.Postings); n > 0 && n <= MaxPostings {
+		ps = make([]PostingRecord, n) // handed over to the store
+	}
+	if err := s.transferCommand(&one[0], &req, ps, s.now()); err != nil {
 		return Result{ID: req.ID, Err: err}, err
 	}
 	return s.applyOne(ctx, one)
@@ -32,30 +36,63 @@ func (s *Service) Transfer(ctx context.Context, req TransferRequest) (Result, er
 // TransferBatch applies many transfers and holds in order in one store
 // write, so that a store can amortise its commit. Each request succeeds or
 // is refused on its own, exactly as with Transfer, and gets one Result, in
-// order; later requests see the effect of earlier ones. The error is for the
-// whole call (cancelled context, store failure, more than MaxBatch
-// requests): then nothing was applied.
+// order; later requests see the effect of earlier ones. All transfers of a
+// batch are recorded at the same time, read once from the clock. The error
+// is for the whole call (cancelled context, store failure, more than
+// MaxBatch requests): then nothing was applied.
 func (s *Service) TransferBatch(ctx context.Context, reqs []TransferRequest) ([]Result, error) {
 	if len(reqs) > MaxBatch {
 		return nil, fmt.Errorf("ledger: transfer batch: %d requests exceed %d: %w", len(reqs), MaxBatch, ErrInvalid)
 	}
 	now := s.now()
-	cmds := make([]Command, 0, len(reqs))
-	idx := make([]int, 0, len(reqs)) // position in results of each command
-	results := make([]Result, len(reqs))
+	// The postings of the whole batch in one allocation; each command gets
+	// its own part, capped so that appending to it cannot reach the next.
+	total := 0
 	for i := range reqs {
-		cmds = append(cmds, Command{})
-		if err := s.transferCommand(&cmds[len(cmds)-1], &reqs[i], now); err != nil {
-			cmds = cmds[:len(cmds)-1]
+		if n := len(reqs[i].Postings); n <= MaxPostings {
+			total += n
+		}
+	}
+	all := make([]PostingRecord, total)
+	cmds := make([]Command, len(reqs))
+	var results []Result // only when some request is invalid
+	var idx []int        // then the position in results of each command
+	n := 0
+	for i := range reqs {
+		var ps []PostingRecord
+		if k := len(reqs[i].Postings); k <= MaxPostings {
+			ps, all = all[:k:k], all[k:]
+		}
+		if err := s.transferCommand(&cmds[n], &reqs[i], ps, now); err != nil {
+			if results == nil {
+				results = make([]Result, len(reqs))
+				idx = make([]int, n, len(reqs))
+				for j := range idx {
+					idx[j] = j
+				}
+			}
 			results[i] = Result{ID: reqs[i].ID, Err: err}
 			continue
 		}
-		idx = append(idx, i)
+		if results != nil {
+			idx = append(idx, i)
+		}
+		n++
 	}
+	cmds = cmds[:n]
 	applied, err := s.store.Apply(ctx, cmds)
 	if err != nil {
 		s.opts.Logger.ErrorContext(ctx, "ledger: apply batch", "transfers", len(cmds), "err", err)
 		return nil, err
+	}
+	if len(applied) != len(cmds) {
+		return nil, fmt.Errorf("ledger: store returned %d results for %d commands: %w", len(applied), len(cmds), ErrInvariant)
+	}
+	if results == nil {
+		if applied == nil {
+			applied = []Result{}
+		}
+		return applied, nil
 	}
 	for j, r := range applied {
 		results[idx[j]] = r
@@ -213,7 +250,7 @@ func (s *Service) fingerprint(cmd *Command) {
 func (s *Service) applyOne(ctx context.Context, one *[1]Command) (Result, error) {
 	cmd := &one[0]
 	rs, err := s.store.Apply(ctx, one[:])
-	defer func() { *cmd = Command{} }()
+	defer clearCommand(cmd)
 	if err != nil {
 		s.opts.Logger.ErrorContext(ctx, "ledger: apply", "transfer", string(cmd.ID), "err", err)
 		return Result{ID: cmd.ID}, err
@@ -224,18 +261,27 @@ func (s *Service) applyOne(ctx context.Context, one *[1]Command) (Result, error)
 	return rs[0], rs[0].Err
 }
 
+// clearCommand zeroes c field by field: clearing it as a whole costs a bulk
+// write barrier while the collector marks.
+func clearCommand(c *Command) {
+	c.ID, c.Kind, c.Postings, c.Ref, c.Units = "", 0, nil, "", 0
+	c.Reason, c.Principal, c.Metadata = "", "", nil
+	c.RecordedAt, c.EffectiveAt, c.HoldUntil = time.Time{}, time.Time{}, time.Time{}
+	c.Fingerprint = [32]byte{}
+}
+
 // transferCommand validates a transfer request and builds its command in
-// cmd.
-func (s *Service) transferCommand(cmd *Command, req *TransferRequest, now time.Time) error {
-	ps, err := ValidateTransfer(req)
-	if err != nil {
+// cmd, with ps (len(req.Postings) elements when that is within bounds) for
+// its postings. It sets every field of cmd.
+func (s *Service) transferCommand(cmd *Command, req *TransferRequest, ps []PostingRecord, now time.Time) error {
+	if err := validateTransfer(req, ps); err != nil {
 		return err
 	}
-	*cmd = Command{
-		ID: req.ID, Kind: KindTransfer, Postings: ps, Reason: req.Reason, Principal: req.Principal,
-		Metadata: cloneMetadata(req.Metadata), RecordedAt: now,
-		EffectiveAt: micros(req.EffectiveAt), HoldUntil: micros(req.HoldUntil),
-	}
+	// Field by field, for the write barrier (see clearCommand).
+	cmd.ID, cmd.Kind, cmd.Postings, cmd.Ref, cmd.Units = req.ID, KindTransfer, ps, "", 0
+	cmd.Reason, cmd.Principal, cmd.Metadata = req.Reason, req.Principal, cloneMetadata(req.Metadata)
+	cmd.RecordedAt, cmd.EffectiveAt, cmd.HoldUntil = now, micros(req.EffectiveAt), micros(req.HoldUntil)
+	cmd.Fingerprint = [32]byte{}
 	if cmd.ID == "" {
 		cmd.ID = TransferID(s.opts.NewID())
 	}

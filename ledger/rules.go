@@ -36,7 +36,9 @@ func Apply(tx Tx, cmds []Command) ([]Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		results[i] = r
+		// Field by field, for the write barrier (see newRecord).
+		res := &results[i]
+		res.ID, res.Status, res.Replayed, res.Err = r.ID, r.Status, r.Replayed, r.Err
 	}
 	return results, nil
 }
@@ -62,10 +64,10 @@ func applyOne(tx Tx, c *Command, rec *TransferRecord) (Result, error) {
 	if err == nil {
 		return replay(prev, c), nil
 	}
-	if !errors.Is(err, ErrTransferNotFound) {
+	if err != ErrTransferNotFound && !errors.Is(err, ErrTransferNotFound) {
 		return Result{}, err
 	}
-	*rec = TransferRecord{Command: *c}
+	newRecord(rec, c)
 	var ruleErr error
 	switch c.Kind {
 	case KindTransfer:
@@ -99,6 +101,18 @@ func applyOne(tx Tx, c *Command, rec *TransferRecord) (Result, error) {
 		return Result{ID: c.ID, Status: StatusRefused, Err: ruleErr}, nil
 	}
 	return Result{ID: c.ID, Status: rec.Status}, nil
+}
+
+// newRecord sets *rec to TransferRecord{Command: *c}, field by field: a
+// copy of the whole struct into the heap costs a bulk write barrier while
+// the collector marks, which several single stores do not.
+func newRecord(rec *TransferRecord, c *Command) {
+	rec.ID, rec.Kind, rec.Postings, rec.Ref, rec.Units = c.ID, c.Kind, c.Postings, c.Ref, c.Units
+	rec.Reason, rec.Principal, rec.Metadata = c.Reason, c.Principal, c.Metadata
+	rec.RecordedAt, rec.EffectiveAt, rec.HoldUntil = c.RecordedAt, c.EffectiveAt, c.HoldUntil
+	rec.Fingerprint = c.Fingerprint
+	rec.Status, rec.PostedUnits, rec.ResolvedBy, rec.ReversedBy = 0, 0, "", ""
+	rec.RefusalCode, rec.RefusalMessage = "", ""
 }
 
 // replay answers a command whose ID is already recorded.

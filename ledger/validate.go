@@ -128,19 +128,33 @@ func validateCommon(what subject, reason, principal string, meta map[string]stri
 // reason, principal and metadata. It returns errors wrapping ErrInvalid,
 // ErrInvalidAmount, ErrOverflow, ErrUnbalanced or ErrMetadataTooLarge.
 func ValidateTransfer(req *TransferRequest) ([]PostingRecord, error) {
+	if n := len(req.Postings); n == 0 || n > MaxPostings {
+		return nil, validateTransfer(req, nil) // the error, from the same code
+	}
+	ps := make([]PostingRecord, len(req.Postings))
+	if err := validateTransfer(req, ps); err != nil {
+		return nil, err
+	}
+	return ps, nil
+}
+
+// validateTransfer is ValidateTransfer writing the postings into ps, which
+// has len(req.Postings) elements when that number is within bounds. On error
+// ps holds garbage.
+func validateTransfer(req *TransferRequest, ps []PostingRecord) error {
 	what := subject{"transfer", string(req.ID)}
 	if req.ID != "" {
 		if err := validateTransferID(what, req.ID); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if n := len(req.Postings); n == 0 || n > MaxPostings {
-		return nil, fmt.Errorf("ledger: %s: field postings: %d postings, want 1 to %d: %w", what, n, MaxPostings, ErrInvalid)
+		return fmt.Errorf("ledger: %s: field postings: %d postings, want 1 to %d: %w", what, n, MaxPostings, ErrInvalid)
 	}
 	if err := validateCommon(what, req.Reason, req.Principal, req.Metadata); err != nil {
-		return nil, err
+		return err
 	}
-	ps := make([]PostingRecord, len(req.Postings))
+	ps = ps[:len(req.Postings)]
 	// Per-asset sums of debits minus credits; few assets per transfer.
 	type sum struct {
 		asset Asset
@@ -151,24 +165,27 @@ func ValidateTransfer(req *TransferRequest) ([]PostingRecord, error) {
 	for i := range req.Postings {
 		p := &req.Postings[i]
 		if !validID(string(p.Account)) {
-			return nil, validateID(what, fmt.Sprintf("postings[%d].account", i), string(p.Account))
+			return validateID(what, fmt.Sprintf("postings[%d].account", i), string(p.Account))
 		}
 		if p.Side != Debit && p.Side != Credit {
-			return nil, fmt.Errorf("ledger: %s: field postings[%d].side: %d is neither Debit nor Credit: %w", what, i, p.Side, ErrInvalid)
+			return fmt.Errorf("ledger: %s: field postings[%d].side: %d is neither Debit nor Credit: %w", what, i, p.Side, ErrInvalid)
 		}
 		if i == 0 || p.Asset != req.Postings[i-1].Asset { // checked once per run of one asset
 			if err := p.Asset.Validate(); err != nil {
-				return nil, fmt.Errorf("ledger: %s: field postings[%d].asset: %w", what, i, err)
+				return fmt.Errorf("ledger: %s: field postings[%d].asset: %w", what, i, err)
 			}
 		}
 		units, err := p.Asset.ToUnits(p.Amount)
 		if err != nil {
-			return nil, fmt.Errorf("ledger: %s: field postings[%d].amount: %w", what, i, err)
+			return fmt.Errorf("ledger: %s: field postings[%d].amount: %w", what, i, err)
 		}
 		if units <= 0 {
-			return nil, fmt.Errorf("ledger: %s: field postings[%d].amount: %s is not positive: %w", what, i, p.Amount, ErrInvalidAmount)
+			return fmt.Errorf("ledger: %s: field postings[%d].amount: %s is not positive: %w", what, i, p.Amount, ErrInvalidAmount)
 		}
-		ps[i] = PostingRecord{Account: p.Account, Side: p.Side, Asset: p.Asset, Units: units}
+		// Field by field: a struct copy into the heap costs a bulk write
+		// barrier while the collector marks.
+		q := &ps[i]
+		q.Account, q.Side, q.Asset, q.Units = p.Account, p.Side, p.Asset, units
 		d := units
 		if p.Side == Credit {
 			d = -d
@@ -182,15 +199,15 @@ func ValidateTransfer(req *TransferRequest) ([]PostingRecord, error) {
 		}
 		var ok bool
 		if sums[j].net, ok = addUnits(sums[j].net, d); !ok {
-			return nil, fmt.Errorf("ledger: %s: field postings: sum of %s: %w", what, p.Asset, ErrOverflow)
+			return fmt.Errorf("ledger: %s: field postings: sum of %s: %w", what, p.Asset, ErrOverflow)
 		}
 	}
 	for _, s := range sums {
 		if s.net != 0 {
-			return nil, fmt.Errorf("ledger: %s: field postings: debits and credits of %s differ by %s: %w", what, s.asset, s.asset.FromUnits(s.net).Abs(), ErrUnbalanced)
+			return fmt.Errorf("ledger: %s: field postings: debits and credits of %s differ by %s: %w", what, s.asset, s.asset.FromUnits(s.net).Abs(), ErrUnbalanced)
 		}
 	}
-	return ps, nil
+	return nil
 }
 
 // validateAccountSpec checks an account to open and converts it to a record.

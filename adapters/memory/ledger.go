@@ -145,14 +145,15 @@ func (s *LedgerStore) transferAt(i int32) *ledgerTransfer {
 	return &s.tchunks[i>>ledgerChunkBits][i&(1<<ledgerChunkBits-1)]
 }
 
-// newTransfer appends an empty transfer with this ID.
-func (s *LedgerStore) newTransfer(id ledger.TransferID) (int32, *ledgerTransfer) {
+// newTransferHash appends an empty transfer with this ID, whose
+// s.tids.hash is h.
+func (s *LedgerStore) newTransferHash(id ledger.TransferID, h uint32) (int32, *ledgerTransfer) {
 	i := s.tn
 	if int(i>>ledgerChunkBits) == len(s.tchunks) {
 		s.tchunks = append(s.tchunks, make([]ledgerTransfer, 1<<ledgerChunkBits))
 	}
 	s.tn++
-	s.tids.add(id, i)
+	s.tids.addHash(i, h)
 	t := s.transferAt(i)
 	t.id = id
 	return i, t

@@ -27,7 +27,11 @@ func (x *ledgerIndex) hash(id ledger.TransferID) uint32 {
 
 // find returns the index of the transfer with this ID in s, or false.
 func (x *ledgerIndex) find(s *LedgerStore, id ledger.TransferID) (int32, bool) {
-	h := x.hash(id)
+	return x.findHash(s, id, x.hash(id))
+}
+
+// findHash is find with h = x.hash(id).
+func (x *ledgerIndex) findHash(s *LedgerStore, id ledger.TransferID, h uint32) (int32, bool) {
 	mask := uint32(len(x.slots) - 1)
 	for p := h & mask; ; p = (p + 1) & mask {
 		v := x.slots[p]
@@ -42,12 +46,13 @@ func (x *ledgerIndex) find(s *LedgerStore, id ledger.TransferID) (int32, bool) {
 	}
 }
 
-// add records that transfer i has this ID, which is not in the index.
-func (x *ledgerIndex) add(id ledger.TransferID, i int32) {
+// addHash records that transfer i has an ID whose hash is h and which is
+// not in the index.
+func (x *ledgerIndex) addHash(i int32, h uint32) {
 	if 4*(x.n+1) > 3*len(x.slots) {
 		x.grow()
 	}
-	x.put(uint64(x.hash(id))<<32 | uint64(uint32(i+1)))
+	x.put(uint64(h)<<32 | uint64(uint32(i+1)))
 	x.n++
 }
 

@@ -2,6 +2,7 @@ package memory
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/civicloop/civicloop/ledger"
 )
@@ -20,7 +21,8 @@ type ledgerTx struct {
 	// missed is the ID the latest Transfer did not find, until a transfer
 	// with that ID is created: the rules look a new transfer's ID up before
 	// they put it, and this spares transferFor a second lookup.
-	missed ledger.TransferID
+	missed     ledger.TransferID
+	missedHash uint32 // tids.hash(missed)
 	// recent caches the indexes of the accounts looked up last, sparing
 	// map lookups when a transfer's entries are put and for accounts that
 	// recur, such as an issuing account. It outlives an Apply: an account
@@ -67,8 +69,15 @@ func (tx *ledgerTx) index(id ledger.AccountID) (int32, bool) {
 func (tx *ledgerTx) reset() {
 	// Drop what the records lent to Apply point to, so that they can be
 	// collected; keep the space for the next Apply. Only the lent ones:
-	// clearing all after one large batch would cost every later Apply.
-	clear(tx.recs[:tx.lent])
+	// clearing all after one large batch would cost every later Apply. Only
+	// their references, one by one: clearing whole records costs a bulk
+	// write barrier while the collector marks, and ledger.Apply sets every
+	// field of a record before it uses it.
+	for i := range tx.recs[:tx.lent] {
+		r := &tx.recs[i]
+		r.ID, r.Postings, r.Ref, r.Reason, r.Principal, r.Metadata = "", nil, "", "", "", nil
+		r.ResolvedBy, r.ReversedBy, r.RefusalCode, r.RefusalMessage = "", "", "", ""
+	}
 	tx.lent = 0
 	if len(tx.recs) > 1<<16 {
 		tx.recs = nil
@@ -80,10 +89,10 @@ func (tx *ledgerTx) reset() {
 
 // The not-found errors of the Tx. The rules turn them into refusals with
 // their own messages; static values keep the common "new transfer" path free
-// of allocations.
+// of allocations, and the bare sentinel spares the rules an errors.Is.
 var (
 	errLedgerTxAccount  = fmt.Errorf("memory: %w", ledger.ErrAccountNotFound)
-	errLedgerTxTransfer = fmt.Errorf("memory: %w", ledger.ErrTransferNotFound)
+	errLedgerTxTransfer = ledger.ErrTransferNotFound
 )
 
 // Account implements ledger.Tx.
@@ -100,9 +109,10 @@ func (tx *ledgerTx) Transfer(id ledger.TransferID) (*ledger.TransferRecord, erro
 	if r, ok := tx.records[id]; ok {
 		return r, nil
 	}
-	i, ok := tx.s.tids.find(tx.s, id)
+	h := tx.s.tids.hash(id)
+	i, ok := tx.s.tids.findHash(tx.s, id, h)
 	if !ok {
-		tx.missed = id
+		tx.missed, tx.missedHash = id, h
 		return nil, errLedgerTxTransfer
 	}
 	r := tx.s.record(tx.s.transferAt(i))
@@ -144,7 +154,11 @@ func (tx *ledgerTx) transferFor(id ledger.TransferID) (int32, *ledgerTransfer) {
 	if ok {
 		t = tx.s.transferAt(i)
 	} else {
-		i, t = tx.s.newTransfer(id)
+		h := tx.missedHash
+		if tx.missed == "" || id != tx.missed {
+			h = tx.s.tids.hash(id)
+		}
+		i, t = tx.s.newTransferHash(id, h)
 		tx.missed = ""
 	}
 	tx.last = i
@@ -185,7 +199,9 @@ func (tx *ledgerTx) PutTransfer(r *ledger.TransferRecord) error {
 			postedUnits: r.PostedUnits, resolvedBy: r.ResolvedBy, reversedBy: r.ReversedBy,
 			refusalCode: r.RefusalCode, refusalMessage: r.RefusalMessage}
 		if !inline {
-			t.x.raw = r.Postings
+			// A copy: r.Postings may be part of a batch's shared array,
+			// which keeping would keep whole.
+			t.x.raw = slices.Clone(r.Postings)
 		}
 	}
 	if r.Kind == ledger.KindHold {
