@@ -54,7 +54,10 @@ func (s *Service) TransferBatch(ctx context.Context, reqs []TransferRequest) ([]
 		}
 	}
 	all := make([]PostingRecord, total)
-	cmds := make([]Command, len(reqs))
+	// The commands are only lent to the store, so their space is reused
+	// from batch to batch (cleared after use: see batchCommands).
+	cmds := s.batchCommands(len(reqs))
+	defer s.releaseCommands(cmds)
 	var results []Result // only when some request is invalid
 	var idx []int        // then the position in results of each command
 	n := 0
@@ -98,6 +101,27 @@ func (s *Service) TransferBatch(ctx context.Context, reqs []TransferRequest) ([]
 		results[idx[j]] = r
 	}
 	return results, nil
+}
+
+// batchCommands returns n zero commands for a batch, recycled when possible.
+func (s *Service) batchCommands(n int) []Command {
+	if p, _ := s.batches.Get().(*[]Command); p != nil && cap(*p) >= n {
+		return (*p)[:n]
+	}
+	return make([]Command, n)
+}
+
+// releaseCommands clears cmds, field by field for the write barrier (see
+// clearCommand), and keeps their space for a later batch.
+func (s *Service) releaseCommands(cmds []Command) {
+	for i := range cmds {
+		clearCommand(&cmds[i])
+	}
+	if cap(cmds) > MaxBatch {
+		return
+	}
+	cmds = cmds[:0]
+	s.batches.Put(&cmds)
 }
 
 // UnknownUnits is the Command.Units of a partial post whose hold does not

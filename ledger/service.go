@@ -59,6 +59,8 @@ type Service struct {
 	// oneCommand recycles the one-element slices single commands are
 	// applied with; stores do not keep the slice (see Applier).
 	oneCommand sync.Pool
+	// batches recycles the command slices of TransferBatch (*[]Command).
+	batches sync.Pool
 	// lazyFingerprints is true when the store has FingerprintsOnDemand.
 	lazyFingerprints bool
 }

@@ -175,12 +175,20 @@ func validateTransfer(req *TransferRequest, ps []PostingRecord) error {
 				return fmt.Errorf("ledger: %s: field postings[%d].asset: %w", what, i, err)
 			}
 		}
-		units, err := p.Asset.ToUnits(p.Amount)
-		if err != nil {
-			return fmt.Errorf("ledger: %s: field postings[%d].amount: %w", what, i, err)
-		}
-		if units <= 0 {
-			return fmt.Errorf("ledger: %s: field postings[%d].amount: %s is not positive: %w", what, i, p.Amount, ErrInvalidAmount)
+		var units int64
+		if i > 0 && p.Amount == req.Postings[i-1].Amount && p.Asset == req.Postings[i-1].Asset {
+			// The same amount of the same asset as the posting before
+			// (same coefficient, same exponent), as Move makes them:
+			// converted and checked already.
+			units = ps[i-1].Units
+		} else {
+			var err error
+			if units, err = p.Asset.ToUnits(p.Amount); err != nil {
+				return fmt.Errorf("ledger: %s: field postings[%d].amount: %w", what, i, err)
+			}
+			if units <= 0 {
+				return fmt.Errorf("ledger: %s: field postings[%d].amount: %s is not positive: %w", what, i, p.Amount, ErrInvalidAmount)
+			}
 		}
 		// Field by field: a struct copy into the heap costs a bulk write
 		// barrier while the collector marks.

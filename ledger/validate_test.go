@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/shopspring/decimal"
@@ -80,4 +81,32 @@ func FuzzTransferValidate(f *testing.F) {
 			t.Fatalf("unbalanced request accepted: %+v", ps)
 		}
 	})
+}
+
+// A posting with the same amount and asset as the one before reuses its
+// conversion; a change of asset converts again.
+func TestValidateTransferRepeatedAmount(t *testing.T) {
+	p2 := Asset{Code: "POINTS", Scale: 2}
+	h1 := Asset{Code: "HOURS", Scale: 1}
+	amt := decimal.RequireFromString("1.5")
+	req := TransferRequest{ID: "t", Postings: []Posting{
+		{Account: "a", Side: Debit, Asset: p2, Amount: amt},
+		{Account: "b", Side: Credit, Asset: p2, Amount: amt},
+		{Account: "c", Side: Debit, Asset: h1, Amount: amt},
+		{Account: "d", Side: Credit, Asset: h1, Amount: amt},
+	}}
+	ps, err := ValidateTransfer(&req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []int64{150, 150, 15, 15} {
+		if ps[i].Units != want {
+			t.Fatalf("posting %d: %d units, want %d", i, ps[i].Units, want)
+		}
+	}
+	bad := decimal.RequireFromString("1.25")
+	req.Postings[2].Amount, req.Postings[3].Amount = bad, bad
+	if _, err := ValidateTransfer(&req); !errors.Is(err, ErrInvalidAmount) || !strings.Contains(err.Error(), "postings[2].amount") {
+		t.Fatalf("got %v, want ErrInvalidAmount naming postings[2].amount", err)
+	}
 }
