@@ -254,6 +254,9 @@ func (s *LedgerStore) Apply(ctx context.Context, cmds []ledger.Command) ([]ledge
 		return nil, err
 	}
 	defer s.tx.reset()
+	if len(cmds) > 1 {
+		s.tx.prepare(cmds)
+	}
 	// The rules check everything before they change anything, and nothing
 	// below fails, so every command is all or nothing.
 	return ledger.Apply(&s.tx, cmds)

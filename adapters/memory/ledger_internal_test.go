@@ -117,3 +117,76 @@ func TestLedgerStoreFingerprintsOnDemand(t *testing.T) {
 		Metadata: map[string]string{"k": "v"}}
 	require.Equal(t, ledger.Fingerprint(&first), tr.Fingerprint)
 }
+
+// TestLedgerStoreBatchMatchesSingles applies one batch with repeated IDs,
+// replays, refusals, an invalid request and a three-posting transfer, and
+// expects the same outcomes, balances and records as applying the requests
+// one at a time: the batch path's shared postings array and precomputed
+// ID hashes change nothing.
+func TestLedgerStoreBatchMatchesSingles(t *testing.T) {
+	ctx := context.Background()
+	pts := ledger.Asset{Code: "POINTS", Scale: 2}
+	clock := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	setup := func() (*ledger.Service, *LedgerStore) {
+		store := NewLedgerStore()
+		svc, err := ledger.New(store, &ledger.Options{Now: func() time.Time { return clock }})
+		require.NoError(t, err)
+		_, err = svc.OpenAccount(ctx, ledger.AccountSpec{ID: "issuer", Asset: pts, NoFloor: true})
+		require.NoError(t, err)
+		for _, id := range []ledger.AccountID{"a", "b", "c"} {
+			_, err = svc.OpenAccount(ctx, ledger.AccountSpec{ID: id, Asset: pts})
+			require.NoError(t, err)
+		}
+		_, err = svc.Transfer(ctx, ledger.TransferRequest{ID: "old", Postings: ledger.Move(pts, "issuer", "a", decimal.NewFromInt(10))})
+		require.NoError(t, err)
+		return svc, store
+	}
+	d := decimal.NewFromInt
+	reqs := []ledger.TransferRequest{
+		{ID: "x1", Postings: ledger.Move(pts, "a", "b", d(3))},
+		{ID: "old", Postings: ledger.Move(pts, "issuer", "a", d(10))}, // replay of an earlier Apply
+		{ID: "x1", Postings: ledger.Move(pts, "a", "b", d(3))},        // replay within the batch
+		{ID: "x1", Postings: ledger.Move(pts, "a", "c", d(3))},        // conflict within the batch
+		{ID: "x2", Postings: ledger.Move(pts, "b", "c", d(50))},       // refused
+		{ID: "x3", Postings: ledger.Move(pts, "b", "c", d(0))},        // invalid
+		{ID: "x2", Postings: ledger.Move(pts, "b", "c", d(50))},       // replay of a refusal
+		{ID: "x4", Postings: []ledger.Posting{
+			{Account: "a", Side: ledger.Debit, Asset: pts, Amount: d(2)},
+			{Account: "b", Side: ledger.Credit, Asset: pts, Amount: d(1)},
+			{Account: "c", Side: ledger.Credit, Asset: pts, Amount: d(1)},
+		}},
+		{ID: "x5", Postings: ledger.Move(pts, "c", "a", d(1)), HoldUntil: clock.Add(time.Hour)},
+	}
+	batchSvc, batchStore := setup()
+	got, err := batchSvc.TransferBatch(ctx, reqs)
+	require.NoError(t, err)
+	oneSvc, oneStore := setup()
+	require.Len(t, got, len(reqs))
+	for i, req := range reqs {
+		want, _ := oneSvc.Transfer(ctx, req)
+		require.Equal(t, want.ID, got[i].ID, "request %d", i)
+		require.Equal(t, want.Status, got[i].Status, "request %d", i)
+		require.Equal(t, want.Replayed, got[i].Replayed, "request %d", i)
+		require.Equal(t, want.Err == nil, got[i].Err == nil, "request %d: %v / %v", i, want.Err, got[i].Err)
+		if want.Err != nil {
+			require.Equal(t, want.Err.Error(), got[i].Err.Error(), "request %d", i)
+		}
+	}
+	for _, id := range []ledger.AccountID{"issuer", "a", "b", "c"} {
+		w, err := oneStore.Account(ctx, id)
+		require.NoError(t, err)
+		g, err := batchStore.Account(ctx, id)
+		require.NoError(t, err)
+		require.Equal(t, w.Balance, g.Balance, "account %s", id)
+		require.Equal(t, w.PendingDebits, g.PendingDebits, "account %s", id)
+		require.Equal(t, w.Version, g.Version, "account %s", id)
+	}
+	for _, id := range []ledger.TransferID{"x1", "x2", "x4", "x5"} {
+		w, err := oneStore.Transfer(ctx, id)
+		require.NoError(t, err)
+		g, err := batchStore.Transfer(ctx, id)
+		require.NoError(t, err)
+		require.Equal(t, w, g, "transfer %s", id)
+	}
+	require.NoError(t, batchSvc.Verify(ctx, ""))
+}

@@ -27,8 +27,17 @@ type ledgerTx struct {
 	// map lookups when a transfer's entries are put and for accounts that
 	// recur, such as an issuing account. It outlives an Apply: an account
 	// keeps its index for the life of the store.
-	recent [4]ledgerRecentAccount
+	recent     [4]ledgerRecentAccount
+	nextRecent int
+	// cmds are the commands of a batch being applied and hashes the
+	// tids.hash of their IDs, computed by prepare; next is the command
+	// whose ID the rules look up next (they look up each command's ID
+	// first, in order).
+	cmds   []ledger.Command
+	hashes []uint32
 	next   int
+	// touched keeps the pre-pass's loads from being optimised away.
+	touched uint64
 	// recs is lent to ledger.Apply for new records (ledger.RecordBuffer);
 	// the first lent of them are in use until reset.
 	recs []ledger.TransferRecord
@@ -60,10 +69,44 @@ func (tx *ledgerTx) index(id ledger.AccountID) (int32, bool) {
 	}
 	i, ok := tx.s.ids[id]
 	if ok {
-		tx.recent[tx.next] = ledgerRecentAccount{id: id, i: i}
-		tx.next = (tx.next + 1) % len(tx.recent)
+		tx.recent[tx.nextRecent] = ledgerRecentAccount{id: id, i: i}
+		tx.nextRecent = (tx.nextRecent + 1) % len(tx.recent)
 	}
 	return i, ok
+}
+
+// prepare hashes the IDs of a batch's commands and loads the index slots
+// they start at, in one pass: the loads do not wait for one another as
+// they would one per command amid the rules' work, and the lookups then
+// find the slots cached and the hashes computed.
+func (tx *ledgerTx) prepare(cmds []ledger.Command) {
+	if cap(tx.hashes) < len(cmds) {
+		tx.hashes = make([]uint32, len(cmds))
+	}
+	tx.hashes = tx.hashes[:len(cmds)]
+	x := &tx.s.tids
+	mask := uint32(len(x.slots) - 1)
+	var acc uint64
+	for i := range cmds {
+		h := x.hash(cmds[i].ID)
+		tx.hashes[i] = h
+		acc ^= x.slots[h&mask]
+	}
+	tx.touched = acc
+	tx.cmds, tx.next = cmds, 0
+}
+
+// hashOf returns tids.hash(id), taken from prepare when id is the next
+// command's or the one after (the rules skip this lookup for an ID they
+// met earlier in the batch).
+func (tx *ledgerTx) hashOf(id ledger.TransferID) uint32 {
+	for k := tx.next; k < len(tx.cmds) && k <= tx.next+1; k++ {
+		if tx.cmds[k].ID == id {
+			tx.next = k + 1
+			return tx.hashes[k]
+		}
+	}
+	return tx.s.tids.hash(id)
 }
 
 func (tx *ledgerTx) reset() {
@@ -79,6 +122,7 @@ func (tx *ledgerTx) reset() {
 		r.ResolvedBy, r.ReversedBy, r.RefusalCode, r.RefusalMessage = "", "", "", ""
 	}
 	tx.lent = 0
+	tx.cmds, tx.next = nil, 0
 	if len(tx.recs) > 1<<16 {
 		tx.recs = nil
 	}
@@ -109,7 +153,7 @@ func (tx *ledgerTx) Transfer(id ledger.TransferID) (*ledger.TransferRecord, erro
 	if r, ok := tx.records[id]; ok {
 		return r, nil
 	}
-	h := tx.s.tids.hash(id)
+	h := tx.hashOf(id)
 	i, ok := tx.s.tids.findHash(tx.s, id, h)
 	if !ok {
 		tx.missed, tx.missedHash = id, h
