@@ -22,7 +22,9 @@ type Scoper interface {
 //  3. RoleDesk with Scope S may do the same, except org structure actions
 //     (Action prefix "org."): a dispatch desk does not edit the network.
 //  4. RoleTeamLeader may act when Target.Team is non-empty and equals
-//     Actor.Team.
+//     Actor.Team, and, when the policy has Leaders, the team's leader is
+//     the volunteer VolunteerID(Actor.ID): a leader who was replaced, or an
+//     actor merely claiming the team, is refused.
 //  5. RoleVolunteer and RoleResident may act when Target.Owner is non-empty
 //     and equals Actor.ID.
 //
@@ -33,9 +35,21 @@ type Scoper interface {
 type DefaultPolicy struct {
 	// Tree answers Within questions; required.
 	Tree Scoper
+	// Leaders, when set, confirms that a team leader actor leads the
+	// target team; when nil the Actor's Team is trusted as given (the
+	// embedding application vouches for it). A *Service can serve as both
+	// Tree and Leaders.
+	Leaders LeaderChecker
 }
 
-// NewDefaultPolicy returns the default policy over tree.
+// LeaderChecker answers whether a volunteer leads a team; *Service
+// implements it.
+type LeaderChecker interface {
+	IsLeader(ctx context.Context, team TeamID, v VolunteerID) (bool, error)
+}
+
+// NewDefaultPolicy returns the default policy over tree, without Leaders
+// (as is the policy a Service makes for itself when Options.Policy is nil).
 func NewDefaultPolicy(tree Scoper) *DefaultPolicy { return &DefaultPolicy{Tree: tree} }
 
 // Authorize implements Policy.
@@ -70,6 +84,19 @@ func (p *DefaultPolicy) Authorize(ctx context.Context, a Actor, act Action, t Ta
 	case RoleTeamLeader:
 		if a.Team == "" || t.Team != a.Team {
 			return fmt.Errorf("%s: actor %q: leader of team %q may not act for team %q: %w", act, a.ID, a.Team, t.Team, ErrForbidden)
+		}
+		if p.Leaders == nil {
+			return nil
+		}
+		lead, err := p.Leaders.IsLeader(ctx, t.Team, VolunteerID(a.ID))
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("%s: actor %q: team %q unknown (%v): %w", act, a.ID, t.Team, err, ErrForbidden)
+		}
+		if !lead {
+			return fmt.Errorf("%s: actor %q: does not lead team %q: %w", act, a.ID, t.Team, ErrForbidden)
 		}
 		return nil
 	case RoleVolunteer, RoleResident:

@@ -199,6 +199,40 @@ func TestDefaultPolicy(t *testing.T) {
 	}
 }
 
+// leaderTree is a scoper that also knows who leads which team.
+type leaderTree struct {
+	scoper
+	leaders map[TeamID]VolunteerID
+}
+
+func (l leaderTree) IsLeader(_ context.Context, team TeamID, v VolunteerID) (bool, error) {
+	lead, ok := l.leaders[team]
+	if !ok {
+		return false, fmt.Errorf("team %q: %w", team, ErrNotFound)
+	}
+	return lead == v, nil
+}
+
+// A team leader's claim is checked against the team's actual leader when
+// the tree can tell.
+func TestDefaultPolicyChecksLeader(t *testing.T) {
+	ctx := context.Background()
+	tree := leaderTree{scoper{"c": ""}, map[TeamID]VolunteerID{"t1": "v1", "t2": "v2"}}
+	p := &DefaultPolicy{Tree: tree, Leaders: tree}
+	require.NoError(t, p.Authorize(ctx, Actor{ID: "v1", Role: RoleTeamLeader, Team: "t1"}, "dispatch.accept", Target{Team: "t1"}))
+	err := p.Authorize(ctx, Actor{ID: "v2", Role: RoleTeamLeader, Team: "t1"}, "dispatch.accept", Target{Team: "t1"})
+	require.ErrorIs(t, err, ErrForbidden, "claims t1, leads t2")
+	require.Contains(t, err.Error(), "does not lead team")
+	err = p.Authorize(ctx, Actor{ID: "v1", Role: RoleTeamLeader, Team: "t9"}, "dispatch.accept", Target{Team: "t9"})
+	require.ErrorIs(t, err, ErrForbidden, "unknown team")
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	err = (&DefaultPolicy{Tree: scoper{}, Leaders: leaderTree{}}).Authorize(cancelled, Actor{ID: "v1", Role: RoleTeamLeader, Team: "t1"}, "dispatch.accept", Target{Team: "t1"})
+	require.ErrorIs(t, err, context.Canceled)
+	// Without Leaders the claim is trusted, as before.
+	require.NoError(t, NewDefaultPolicy(tree).Authorize(ctx, Actor{ID: "v2", Role: RoleTeamLeader, Team: "t1"}, "dispatch.accept", Target{Team: "t1"}))
+}
+
 func TestOptionsValidate(t *testing.T) {
 	_, err := New(nil, nil)
 	require.ErrorIs(t, err, ErrInvalid)

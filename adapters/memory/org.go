@@ -14,12 +14,15 @@ import (
 
 // OrgStore keeps the practice network in memory. It implements org.Store
 // and is safe for concurrent use (one sync.RWMutex: reads share it, writes
-// hold it alone).
+// hold it alone; Within reads the node index without it, checked by the
+// index's version, and falls back to the lock when a write interferes).
 //
 // Nodes live in one slice of compact records addressed by index, found
-// through an open-addressing index with inline keys (org_index.go); parent
-// links sit in a dense slice of their own, so Within walks at most three
-// int32s. The materialised path of the org.Store contract is computed on
+// through an open-addressing index with inline keys (org_index.go) whose
+// slots also hold each node's ancestors, so Within reads one slot per ID;
+// parent links sit in a dense slice of their own for the other upward
+// walks. Moving a node rewrites the index slots of its subtree. The
+// materialised path of the org.Store contract is computed on
 // read from the parent links, so moving a subtree costs O(depth) besides
 // the roll-up updates. Each record carries its subtree totals, so roll-ups
 // are O(1) reads and every write updates O(depth) records. Applied counter
@@ -206,6 +209,34 @@ func (s *OrgStore) node(i int32) org.Node {
 	return n
 }
 
+// ancestry returns the indexes of i's ancestors from the root down, then i
+// itself, and i's depth.
+func (s *OrgStore) ancestry(i int32) ([maxDepth + 1]int32, int) {
+	var rev [maxDepth + 1]int32
+	n := 0
+	for j := i; j >= 0; j = s.up[j] {
+		if n > maxDepth {
+			panic(fmt.Sprintf("memory: node %q is deeper than %d", s.nodes[i].id, maxDepth))
+		}
+		rev[n] = j
+		n++
+	}
+	var path [maxDepth + 1]int32
+	for k := range n {
+		path[k] = rev[n-1-k]
+	}
+	return path, n - 1
+}
+
+// reindex rewrites the index slots of i's subtree after a move.
+func (s *OrgStore) reindex(i int32) {
+	path, depth := s.ancestry(i)
+	s.idx.put(s.nodes[i].id, path, depth)
+	for _, c := range s.nodes[i].children {
+		s.reindex(c)
+	}
+}
+
 // within reports whether node j lies in i's subtree: walk j's parents (at
 // most three steps) looking for i.
 func (s *OrgStore) within(i, j int32) bool {
@@ -308,6 +339,8 @@ func (s *OrgStore) CreateNode(ctx context.Context, n org.Node, c org.Change) err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.idx.beginWrite()
+	defer s.idx.endWrite()
 	if _, err := s.insertNode(n); err != nil {
 		return err
 	}
@@ -351,10 +384,11 @@ func (s *OrgStore) insertNode(n org.Node) (int32, error) {
 	s.up = append(s.up, p)
 	s.nodes = append(s.nodes, nodeRec{id: n.ID, name: n.Name, kind: kindCode(n.Kind),
 		createdT: unix(n.Created), updatedT: unix(n.Updated), retired: n.Status == org.Retired})
-	s.idx.put(n.ID, i)
 	if p >= 0 {
 		s.linkChild(p, i)
 	}
+	path, depth := s.ancestry(i)
+	s.idx.put(n.ID, path, depth)
 	return i, nil
 }
 
@@ -382,6 +416,8 @@ func (s *OrgStore) MoveNode(ctx context.Context, id, parent org.NodeID, c org.Ch
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.idx.beginWrite()
+	defer s.idx.endWrite()
 	i, err := s.lookup(id)
 	if err != nil {
 		return org.Node{}, err
@@ -413,6 +449,7 @@ func (s *OrgStore) MoveNode(ctx context.Context, id, parent org.NodeID, c org.Ch
 	s.unlinkChild(old, i)
 	s.up[i] = p
 	s.linkChild(p, i)
+	s.reindex(i)
 	s.nodes[i].updatedT = unix(c.At)
 	s.record(c, true)
 	return s.node(i), nil
@@ -515,17 +552,20 @@ func (s *OrgStore) Within(ctx context.Context, scope, node org.NodeID) (bool, er
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
+	if in, ok := s.idx.within(scope, node); ok {
+		return in, nil
+	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	i, ok := s.idx.get(scope)
-	if !ok {
+	sc := s.idx.ref(scope)
+	if sc == nil {
 		return false, fmt.Errorf("scope: node %q: %w", scope, org.ErrNotFound)
 	}
-	j, ok := s.idx.get(node)
-	if !ok {
+	n := s.idx.ref(node)
+	if n == nil {
 		return false, fmt.Errorf("node %q: %w", node, org.ErrNotFound)
 	}
-	return s.within(i, j), nil
+	return n.within(sc), nil
 }
 
 // Subtree implements org.NodeStore.

@@ -17,6 +17,8 @@ func (s *OrgStore) Load(ctx context.Context, b *org.Bulk, c org.Change) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.idx.beginWrite()
+	defer s.idx.endWrite()
 	base := int32(len(s.nodes))
 	if err := s.loadNodes(b.Nodes); err != nil {
 		s.dropNodes(base)
@@ -89,9 +91,10 @@ func (s *OrgStore) dropNodes(base int32) {
 	s.nodes = s.nodes[:base]
 	s.up = s.up[:base]
 	// The index has no delete: rebuild it from the nodes that stay.
-	s.idx = newIDIndex(int(base))
+	s.idx.reset(int(base))
 	for i := range base {
-		s.idx.put(s.nodes[i].id, i)
+		path, depth := s.ancestry(i)
+		s.idx.put(s.nodes[i].id, path, depth)
 	}
 }
 
