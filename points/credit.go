@@ -66,9 +66,13 @@ func addUsage(c *Change, v org.VolunteerID, keys [3]string, pts decimal.Decimal)
 func (s *Service) usage(ctx context.Context, c *Change, v org.VolunteerID, keys [3]string) (usedAmounts, error) {
 	if us, ok := s.store.(UsageUnitsStore); ok {
 		u := usedAmounts{fromUnits: true}
-		if err := us.UsageUnits(ctx, v, keys[:], u.units[:]); err != nil {
+		// c's scratch arrays: a local array would escape through the
+		// interface call.
+		c.usageKeys = keys
+		if err := us.UsageUnits(ctx, v, c.usageKeys[:], c.usageUnits[:]); err != nil {
 			return u, err
 		}
+		u.units = c.usageUnits
 		for _, d := range c.Usage {
 			if d.Volunteer != v {
 				continue
