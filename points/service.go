@@ -144,7 +144,11 @@ func New(store Store, led *ledger.Service, dir Directory, opts *Options) (*Servi
 }
 
 // Scheme returns the scheme in force, with defaults filled in.
-func (s *Service) Scheme() Scheme { return *s.scheme }
+func (s *Service) Scheme() Scheme {
+	sc := *s.scheme
+	sc.cache = nil // the caller may change the copy's rules
+	return sc
+}
 
 // Store returns the store the service was built on.
 func (s *Service) Store() Store { return s.store }
