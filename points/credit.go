@@ -156,7 +156,7 @@ func (s *Service) credit(c *Change, w *Wallet, lots []Lot, award *Award, now tim
 		if award.Kind == AwardReversal {
 			first = "rec:" + award.Record
 		}
-		_, changed, took := take(mergeLots(lots, c.Lots, w), want, first)
+		_, changed, took := take(mergeLots(lots, c.Lots, w), want, first, nil)
 		c.Lots = upsertLots(c.Lots, changed)
 		if short := want.Sub(took); short.Sign() > 0 {
 			if s.scheme.AllowNegative {

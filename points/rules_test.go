@@ -180,12 +180,12 @@ func TestSchemeValidate(t *testing.T) {
 func TestTakeOldestFirst(t *testing.T) {
 	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	lots := []Lot{{ID: "a", EarnedAt: at, Remaining: dec("5")}, {ID: "b", EarnedAt: at.Add(time.Hour), Remaining: dec("10")}, {ID: "c", EarnedAt: at.Add(2 * time.Hour), Remaining: dec("1")}}
-	allocs, changed, took := take(lots, dec("12"), "")
+	allocs, changed, took := take(lots, dec("12"), "", nil)
 	require.True(t, took.Equal(dec("12")))
 	require.Equal(t, []Allocation{{Lot: "a", Points: dec("5")}, {Lot: "b", Points: dec("7")}}, allocs)
 	require.True(t, changed[1].Remaining.Equal(dec("3")))
 	require.True(t, lots[1].Remaining.Equal(dec("10")), "input untouched")
-	allocs, _, took = take(lots, dec("20"), "c")
+	allocs, _, took = take(lots, dec("20"), "c", nil)
 	require.True(t, took.Equal(dec("16")), "only what there is")
 	require.Equal(t, "c", allocs[0].Lot, "the preferred lot first")
 }
@@ -203,7 +203,7 @@ func TestTakeProperty(t *testing.T) {
 			total = total.Add(r)
 		}
 		want := decimal.New(rapid.Int64Range(0, 50000).Draw(t, "want"), -2)
-		allocs, _, took := take(lots, want, "")
+		allocs, _, took := take(lots, want, "", nil)
 		require.True(t, took.Equal(decimal.Min(want, total)))
 		sum := decimal.Zero
 		for _, a := range allocs {

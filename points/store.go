@@ -211,6 +211,7 @@ func newConfirmChange() *Change {
 type redeemBuf struct {
 	c           Change
 	wallets     [1]Wallet
+	lots        [1]Lot
 	redemptions [1]Redemption
 	stock       [1]StockDelta
 	ops         [1]Op
@@ -250,6 +251,6 @@ func newSettleChange() *Change {
 // step, from a pool.
 func newRedeemChange() *Change {
 	b := redeemPool.Get().(*redeemBuf)
-	b.c = Change{Wallets: b.wallets[:0], Redemptions: b.redemptions[:0], Stock: b.stock[:0], Ops: b.ops[:0], buf: b}
+	b.c = Change{Wallets: b.wallets[:0], Lots: b.lots[:0], Redemptions: b.redemptions[:0], Stock: b.stock[:0], Ops: b.ops[:0], buf: b}
 	return &b.c
 }

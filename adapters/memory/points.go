@@ -40,7 +40,7 @@ type PointsStore struct {
 	awards      map[string]points.Award
 	awardsByVol map[org.VolunteerID][]pointsKey
 	levels      map[org.VolunteerID][]points.LevelChange
-	usage       map[pointsUsageKey]int64 // hundredths of a point
+	usage       map[org.VolunteerID]map[string]int64 // by volunteer and period, hundredths of a point
 
 	objections  map[string]points.Objection
 	objByRecord map[string][]string
@@ -98,11 +98,6 @@ func cmpLotRow(a, b *pointsLotRow) int {
 	return cmp.Compare(a.lot.ID, b.lot.ID)
 }
 
-type pointsUsageKey struct {
-	v      org.VolunteerID
-	period string
-}
-
 // pointsKey orders entries by time, then ID.
 type pointsKey struct {
 	at time.Time
@@ -130,7 +125,7 @@ func NewPointsStore() *PointsStore {
 	return &PointsStore{
 		records: map[string]points.Record{}, bySource: map[string]string{}, recsByVol: map[org.VolunteerID][]pointsKey{},
 		wallets: map[org.VolunteerID]points.Wallet{}, lots: map[string]*pointsLotRow{}, lotsByVol: map[org.VolunteerID][]*pointsLotRow{},
-		awards: map[string]points.Award{}, awardsByVol: map[org.VolunteerID][]pointsKey{}, levels: map[org.VolunteerID][]points.LevelChange{}, usage: map[pointsUsageKey]int64{},
+		awards: map[string]points.Award{}, awardsByVol: map[org.VolunteerID][]pointsKey{}, levels: map[org.VolunteerID][]points.LevelChange{}, usage: map[org.VolunteerID]map[string]int64{},
 		objections: map[string]points.Objection{}, objByRecord: map[string][]string{},
 		items: map[string]points.Item{}, redemptions: map[string]points.Redemption{}, redByVol: map[org.VolunteerID][]pointsKey{}, held: map[string]struct{}{},
 		certs: map[string]points.Certificate{}, seqs: map[string]int64{},
@@ -371,9 +366,20 @@ func (s *PointsStore) apply(c *points.Change) {
 			s.expIdx = append(s.expIdx, e)
 		}
 	}
-	for _, u := range c.Usage {
+	// A change's usage deltas are mostly one award's three periods: one
+	// volunteer, one amount.
+	var vu map[string]int64
+	var last int
+	for i, u := range c.Usage {
+		if vu == nil || u.Volunteer != c.Usage[last].Volunteer {
+			if vu = s.usage[u.Volunteer]; vu == nil {
+				vu = make(map[string]int64, 4)
+				s.usage[u.Volunteer] = vu
+			}
+		}
+		last = i
 		n, _ := points.PointsAsset.ToUnits(u.Points) // checked by check
-		s.usage[pointsUsageKey{u.Volunteer, u.Period}] += n
+		vu[u.Period] += n
 	}
 	for _, lc := range c.Levels {
 		s.levels[lc.Volunteer] = append(s.levels[lc.Volunteer], lc)
