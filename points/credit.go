@@ -64,11 +64,11 @@ func addUsage(c *Change, v org.VolunteerID, keys [3]string, pts decimal.Decimal)
 // usage returns the service points already awarded to the volunteer in the
 // periods keys (day, week, month), counting what c adds.
 func (s *Service) usage(ctx context.Context, c *Change, v org.VolunteerID, keys [3]string) (usedAmounts, error) {
+	// c's scratch arrays: a local array would escape through the interface
+	// calls.
+	c.usageKeys = keys
 	if us, ok := s.store.(UsageUnitsStore); ok {
 		u := usedAmounts{fromUnits: true}
-		// c's scratch arrays: a local array would escape through the
-		// interface call.
-		c.usageKeys = keys
 		if err := us.UsageUnits(ctx, v, c.usageKeys[:], c.usageUnits[:]); err != nil {
 			return u, err
 		}
@@ -85,7 +85,7 @@ func (s *Service) usage(ctx context.Context, c *Change, v org.VolunteerID, keys 
 		}
 		return u, nil
 	}
-	got, err := s.store.Usage(ctx, v, keys[:])
+	got, err := s.store.Usage(ctx, v, c.usageKeys[:])
 	if err != nil {
 		return usedAmounts{}, err
 	}

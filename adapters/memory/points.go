@@ -41,6 +41,7 @@ type PointsStore struct {
 	awardsByVol map[org.VolunteerID][]pointsKey
 	levels      map[org.VolunteerID][]points.LevelChange
 	usage       map[org.VolunteerID]map[string]int64 // by volunteer and period, hundredths of a point
+	usageUnits  []int64                              // the units of the usage deltas of the change being committed
 
 	objections  map[string]points.Objection
 	objByRecord map[string][]string
@@ -222,10 +223,18 @@ func (s *PointsStore) check(c *points.Change) error {
 			return fmt.Errorf("memory: objection %q: version %d, change expects %d: %w", o.ID, got, o.Version-1, points.ErrConflict)
 		}
 	}
-	for _, u := range c.Usage {
-		if _, err := points.PointsAsset.ToUnits(u.Points); err != nil {
+	s.usageUnits = s.usageUnits[:0]
+	for i, u := range c.Usage {
+		// An award's deltas share one amount: convert it once.
+		if i > 0 && u.Points == c.Usage[i-1].Points {
+			s.usageUnits = append(s.usageUnits, s.usageUnits[i-1])
+			continue
+		}
+		n, err := points.PointsAsset.ToUnits(u.Points)
+		if err != nil {
 			return fmt.Errorf("memory: usage of %q in %s: %w: %w", u.Volunteer, u.Period, points.ErrInvalidAmount, err)
 		}
+		s.usageUnits = append(s.usageUnits, n)
 	}
 	if len(c.Items) == 0 && len(c.Stock) == 0 {
 		return s.checkRedemptions(c)
@@ -378,8 +387,7 @@ func (s *PointsStore) apply(c *points.Change) {
 			}
 		}
 		last = i
-		n, _ := points.PointsAsset.ToUnits(u.Points) // checked by check
-		vu[u.Period] += n
+		vu[u.Period] += s.usageUnits[i] // converted by check
 	}
 	for _, lc := range c.Levels {
 		s.levels[lc.Volunteer] = append(s.levels[lc.Volunteer], lc)
