@@ -110,14 +110,16 @@ func sortLots(lots []Lot) {
 func take(lots []Lot, amount decimal.Decimal, first string, changed []Lot) ([]Allocation, []Lot, decimal.Decimal) {
 	var allocs []Allocation
 	left := amount
+	rest := amount.Sign() > 0 // something is left to take
+	all := false              // the lots covered all of amount
 	// Two passes over lots, the preferred lot in the first, instead of a
 	// reordered copy.
-	for pass := 0; pass < 2 && left.Sign() > 0; pass++ {
+	for pass := 0; pass < 2 && rest; pass++ {
 		for _, l := range lots {
 			if (l.ID == first) != (pass == 0) {
 				continue
 			}
-			if left.Sign() <= 0 {
+			if !rest {
 				break
 			}
 			if l.Remaining.Sign() <= 0 {
@@ -125,10 +127,20 @@ func take(lots []Lot, amount decimal.Decimal, first string, changed []Lot) ([]Al
 			}
 			n := decimal.Min(l.Remaining, left)
 			l.Remaining = l.Remaining.Sub(n)
-			left = left.Sub(n)
+			if n == left {
+				// The lot covers the rest (the usual case): nothing is left,
+				// without working out left − left.
+				rest, all = false, true
+			} else {
+				left = left.Sub(n)
+				rest = left.Sign() > 0
+			}
 			allocs = append(allocs, Allocation{Lot: l.ID, Points: n})
 			changed = append(changed, l)
 		}
+	}
+	if all {
+		return allocs, changed, amount
 	}
 	return allocs, changed, amount.Sub(left)
 }
