@@ -64,11 +64,15 @@ func addUsage(c *Change, v org.VolunteerID, keys [3]string, pts decimal.Decimal)
 // usage returns the service points already awarded to the volunteer in the
 // periods keys (day, week, month), counting what c adds.
 func (s *Service) usage(ctx context.Context, c *Change, v org.VolunteerID, keys [3]string) (usedAmounts, error) {
+	// c's scratch arrays: a local array would escape through the interface
+	// calls.
+	c.usageKeys = keys
 	if us, ok := s.store.(UsageUnitsStore); ok {
 		u := usedAmounts{fromUnits: true}
-		if err := us.UsageUnits(ctx, v, keys[:], u.units[:]); err != nil {
+		if err := us.UsageUnits(ctx, v, c.usageKeys[:], c.usageUnits[:]); err != nil {
 			return u, err
 		}
+		u.units = c.usageUnits
 		for _, d := range c.Usage {
 			if d.Volunteer != v {
 				continue
@@ -81,7 +85,7 @@ func (s *Service) usage(ctx context.Context, c *Change, v org.VolunteerID, keys 
 		}
 		return u, nil
 	}
-	got, err := s.store.Usage(ctx, v, keys[:])
+	got, err := s.store.Usage(ctx, v, c.usageKeys[:])
 	if err != nil {
 		return usedAmounts{}, err
 	}
@@ -152,7 +156,7 @@ func (s *Service) credit(c *Change, w *Wallet, lots []Lot, award *Award, now tim
 		if award.Kind == AwardReversal {
 			first = "rec:" + award.Record
 		}
-		_, changed, took := take(mergeLots(lots, c.Lots, w), want, first)
+		_, changed, took := take(mergeLots(lots, c.Lots, w), want, first, nil)
 		c.Lots = upsertLots(c.Lots, changed)
 		if short := want.Sub(took); short.Sign() > 0 {
 			if s.scheme.AllowNegative {

@@ -119,21 +119,44 @@ func (u *usedAmounts) text(i int) string {
 	return u.dec[i].String()
 }
 
-// earn is Earn over rec in place.
+// earn is Earn over rec in place. With the scheme's rule cache (set by
+// validate) the base points, the caps and the texts are worked out in
+// hundredths; amounts the cache cannot take (more than 2 decimals, or too
+// large) take the decimal road, with the same result.
 func (s *Scheme) earn(rec *Record, used usedAmounts) Earning {
 	at := rec.At()
-	rule, ok := s.RuleAt(at)
-	if !ok {
+	ri := s.ruleIndex(at)
+	if ri < 0 {
 		return Earning{Points: zero, Lines: []Line{{Code: "base", Text: "no earning rule valid at " + at.Format(time.RFC3339), Points: zero}}}
 	}
-	e := Earning{RuleID: rule.ID}
-	rate, ok := rule.Rates[rec.Activity.Category]
-	cat := rec.Activity.Category
-	if !ok {
-		rate, cat = rule.Rates["*"], "*"
+	rule := &s.Rules[ri]
+	var rc *ruleCache
+	if len(s.cache) == len(s.Rules) && s.cache[ri].id == rule.ID {
+		rc = &s.cache[ri]
 	}
-	pts := mulTruncate(rec.Hours, rate)
-	e.add("base", rec.Hours.String()+" h × "+rate.String()+" points/h (category "+cat+", rule "+rule.ID+")", pts)
+	e := Earning{RuleID: rule.ID}
+	var pts decimal.Decimal
+	fast := false
+	if rc != nil {
+		rt, ok := rc.rates[rec.Activity.Category]
+		if !ok {
+			rt = rc.star
+		}
+		if hu, err := HoursAsset.ToUnits(rec.Hours); err == nil && rt.fits && hu > -mulLimit && hu < mulLimit {
+			pts = PointsAsset.FromUnits(hu * rt.units / 100) // Go's division truncates toward zero, as Truncate does
+			e.add("base", formatUnits(hu)+rt.text, pts)
+			fast = true
+		}
+	}
+	if !fast {
+		rate, ok := rule.Rates[rec.Activity.Category]
+		cat := rec.Activity.Category
+		if !ok {
+			rate, cat = rule.Rates["*"], "*"
+		}
+		pts = mulTruncate(rec.Hours, rate)
+		e.add("base", baseText(rec.Hours.String(), rate, cat, rule.ID), pts)
+	}
 	var dayBuf [16]byte
 	var day []byte
 	if len(rule.Days) > 0 {
@@ -159,15 +182,26 @@ func (s *Scheme) earn(rec *Record, used usedAmounts) Earning {
 	}
 	// Caps in minor units: cheap, exact (all amounts have scale 2).
 	ptsU := units(pts)
-	cap := func(code, what string, limit decimal.Decimal, period int) {
-		if limit.IsZero() {
-			return
+	start := ptsU
+	cap := func(code, what string, i int, limit decimal.Decimal, period int) {
+		var limitU int64
+		var limitText string
+		if rc != nil {
+			if rc.caps[i].zero {
+				return
+			}
+			limitU, limitText = rc.caps[i].units, rc.caps[i].text
+		} else {
+			if limit.IsZero() {
+				return
+			}
+			limitU, limitText = units(limit), limit.String()
 		}
 		var already int64
 		if period >= 0 {
 			already = used.unitsOf(period)
 		}
-		room := units(limit) - already
+		room := limitU - already
 		if room < 0 {
 			room = 0
 		}
@@ -176,19 +210,122 @@ func (s *Scheme) earn(rec *Record, used usedAmounts) Earning {
 			if period >= 0 {
 				text = used.text(period)
 			}
-			e.add(code, "cap of "+limit.String()+" "+what+", "+text+" already awarded", PointsAsset.FromUnits(room-ptsU))
+			e.add(code, "cap of "+limitText+" "+what+", "+text+" already awarded", PointsAsset.FromUnits(room-ptsU))
 			ptsU = room
 		}
 	}
-	cap("cap_activity", "per activity", rule.Caps.PerActivity, -1)
-	cap("cap_day", "per day", rule.Caps.PerDay, 0)
-	cap("cap_week", "per week", rule.Caps.PerWeek, 1)
-	cap("cap_month", "per month", rule.Caps.PerMonth, 2)
-	if ptsU != units(pts) {
+	cap("cap_activity", "per activity", 0, rule.Caps.PerActivity, -1)
+	cap("cap_day", "per day", 1, rule.Caps.PerDay, 0)
+	cap("cap_week", "per week", 2, rule.Caps.PerWeek, 1)
+	cap("cap_month", "per month", 3, rule.Caps.PerMonth, 2)
+	if ptsU != start {
 		pts = PointsAsset.FromUnits(ptsU)
 	}
 	e.Points = pts
 	return e
+}
+
+// baseText is the text of an award's base line after the hours.
+func baseText(hours string, rate decimal.Decimal, cat, rule string) string {
+	return hours + " h × " + rate.String() + " points/h (category " + cat + ", rule " + rule + ")"
+}
+
+// ruleCache is what earn needs of a rule in hundredths, with the texts of
+// its rates and caps, worked out once by Scheme.validate.
+type ruleCache struct {
+	id    string
+	rates map[string]rateCache
+	star  rateCache // the rate of other categories
+	caps  [4]capCache
+}
+
+type rateCache struct {
+	units int64
+	fits  bool   // units is within mulLimit
+	text  string // the base line after the hours: " h × 10 points/h (...)"
+}
+
+type capCache struct {
+	zero  bool
+	units int64
+	text  string
+}
+
+// mulLimit bounds the factors multiplied in hundredths, so that their
+// product cannot overflow.
+const mulLimit = 1 << 31
+
+// buildCache works out the rule cache; validate calls it last.
+func (s *Scheme) buildCache() {
+	s.cache = make([]ruleCache, len(s.Rules))
+	for i := range s.Rules {
+		r := &s.Rules[i]
+		rc := &s.cache[i]
+		rc.id = r.ID
+		rate := func(cat string, d decimal.Decimal) rateCache {
+			u, err := PointsAsset.ToUnits(d)
+			return rateCache{units: u, fits: err == nil && u > -mulLimit && u < mulLimit, text: baseText("", d, cat, r.ID)}
+		}
+		rc.rates = make(map[string]rateCache, len(r.Rates))
+		for cat, d := range r.Rates {
+			rc.rates[cat] = rate(cat, d)
+		}
+		rc.star = rate("*", r.Rates["*"])
+		for j, c := range [4]decimal.Decimal{r.Caps.PerActivity, r.Caps.PerDay, r.Caps.PerWeek, r.Caps.PerMonth} {
+			u, err := PointsAsset.ToUnits(c)
+			if err != nil {
+				rc.id = "" // a cap beyond hundredths: earn takes the decimal road
+			}
+			rc.caps[j] = capCache{zero: c.IsZero(), units: u, text: c.String()}
+		}
+	}
+}
+
+// ruleIndex returns the index of the rule that applies at t, or -1.
+func (s *Scheme) ruleIndex(t time.Time) int {
+	for i := range s.Rules {
+		r := &s.Rules[i]
+		if !t.Before(r.ValidFrom) && (r.ValidUntil.IsZero() || t.Before(r.ValidUntil)) {
+			return i
+		}
+	}
+	return -1
+}
+
+// formatUnits formats hundredths as decimal.Decimal.String formats the
+// amount: no trailing zeros after the point, no point for a whole number.
+func formatUnits(u int64) string {
+	var b [24]byte
+	i := len(b)
+	x := uint64(u)
+	if u < 0 {
+		x = -x
+	}
+	if f := x % 100; f != 0 {
+		if f%10 == 0 {
+			i--
+			b[i] = byte('0' + f/10)
+		} else {
+			i -= 2
+			b[i], b[i+1] = byte('0'+f/10), byte('0'+f%10)
+		}
+		i--
+		b[i] = '.'
+	}
+	x /= 100
+	for {
+		i--
+		b[i] = byte('0' + x%10)
+		x /= 10
+		if x == 0 {
+			break
+		}
+	}
+	if u < 0 {
+		i--
+		b[i] = '-'
+	}
+	return string(b[i:])
 }
 
 // mulTruncate returns h × rate truncated to 2 decimals, in minor units when
@@ -196,7 +333,7 @@ func (s *Scheme) earn(rec *Record, used usedAmounts) Earning {
 func mulTruncate(h, rate decimal.Decimal) decimal.Decimal {
 	hu, herr := PointsAsset.ToUnits(h)
 	ru, rerr := PointsAsset.ToUnits(rate)
-	const lim = 1 << 31
+	const lim = mulLimit
 	if herr != nil || rerr != nil || hu <= -lim || hu >= lim || ru <= -lim || ru >= lim {
 		return h.Mul(rate).Truncate(hundth)
 	}

@@ -144,9 +144,13 @@ func (b *book) request(ctx context.Context, op *Op) (ledger.TransferRequest, err
 // apply applies ops in order: runs of transfers and holds go in one
 // TransferBatch, posts and voids one by one. It returns the IDs applied (or
 // found applied before) and the first failure; ops after a failure are not
-// tried, so that a post never runs before its hold.
-func (b *book) apply(ctx context.Context, ops []Op) ([]string, error) {
-	done := make([]string, 0, len(ops))
+// tried, so that a post never runs before its hold. The IDs are appended
+// to done[:0].
+func (b *book) apply(ctx context.Context, ops []Op, done []string) ([]string, error) {
+	if cap(done) < len(ops) {
+		done = make([]string, 0, len(ops))
+	}
+	done = done[:0]
 	for i := 0; i < len(ops); {
 		if k := ops[i].Kind; k == OpPost || k == OpVoid {
 			if err := b.settle(ctx, &ops[i]); err != nil {

@@ -104,35 +104,43 @@ func sortLots(lots []Lot) {
 
 // take spends up to amount from lots, oldest first, preferring the lot
 // named first (a reversal takes from its own lot before others). It returns
-// the allocations, the changed lots and how much was taken (less than
-// amount only when the lots run dry). lots is not modified.
-func take(lots []Lot, amount decimal.Decimal, first string) ([]Allocation, []Lot, decimal.Decimal) {
-	order := make([]Lot, 0, len(lots))
-	for _, l := range lots {
-		if l.ID == first {
-			order = append(order, l)
-		}
-	}
-	for _, l := range lots {
-		if l.ID != first {
-			order = append(order, l)
-		}
-	}
+// the allocations, the changed lots (appended to changed) and how much was
+// taken (less than amount only when the lots run dry). lots is not
+// modified.
+func take(lots []Lot, amount decimal.Decimal, first string, changed []Lot) ([]Allocation, []Lot, decimal.Decimal) {
 	var allocs []Allocation
-	var changed []Lot
 	left := amount
-	for _, l := range order {
-		if left.Sign() <= 0 {
-			break
+	rest := amount.Sign() > 0 // something is left to take
+	all := false              // the lots covered all of amount
+	// Two passes over lots, the preferred lot in the first, instead of a
+	// reordered copy.
+	for pass := 0; pass < 2 && rest; pass++ {
+		for _, l := range lots {
+			if (l.ID == first) != (pass == 0) {
+				continue
+			}
+			if !rest {
+				break
+			}
+			if l.Remaining.Sign() <= 0 {
+				continue
+			}
+			n := decimal.Min(l.Remaining, left)
+			l.Remaining = l.Remaining.Sub(n)
+			if n == left {
+				// The lot covers the rest (the usual case): nothing is left,
+				// without working out left − left.
+				rest, all = false, true
+			} else {
+				left = left.Sub(n)
+				rest = left.Sign() > 0
+			}
+			allocs = append(allocs, Allocation{Lot: l.ID, Points: n})
+			changed = append(changed, l)
 		}
-		if l.Remaining.Sign() <= 0 {
-			continue
-		}
-		n := decimal.Min(l.Remaining, left)
-		l.Remaining = l.Remaining.Sub(n)
-		left = left.Sub(n)
-		allocs = append(allocs, Allocation{Lot: l.ID, Points: n})
-		changed = append(changed, l)
+	}
+	if all {
+		return allocs, changed, amount
 	}
 	return allocs, changed, amount.Sub(left)
 }

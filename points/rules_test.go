@@ -2,6 +2,7 @@ package points
 
 import (
 	"errors"
+	"math"
 	"testing"
 	"time"
 
@@ -179,12 +180,12 @@ func TestSchemeValidate(t *testing.T) {
 func TestTakeOldestFirst(t *testing.T) {
 	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	lots := []Lot{{ID: "a", EarnedAt: at, Remaining: dec("5")}, {ID: "b", EarnedAt: at.Add(time.Hour), Remaining: dec("10")}, {ID: "c", EarnedAt: at.Add(2 * time.Hour), Remaining: dec("1")}}
-	allocs, changed, took := take(lots, dec("12"), "")
+	allocs, changed, took := take(lots, dec("12"), "", nil)
 	require.True(t, took.Equal(dec("12")))
 	require.Equal(t, []Allocation{{Lot: "a", Points: dec("5")}, {Lot: "b", Points: dec("7")}}, allocs)
 	require.True(t, changed[1].Remaining.Equal(dec("3")))
 	require.True(t, lots[1].Remaining.Equal(dec("10")), "input untouched")
-	allocs, _, took = take(lots, dec("20"), "c")
+	allocs, _, took = take(lots, dec("20"), "c", nil)
 	require.True(t, took.Equal(dec("16")), "only what there is")
 	require.Equal(t, "c", allocs[0].Lot, "the preferred lot first")
 }
@@ -202,7 +203,7 @@ func TestTakeProperty(t *testing.T) {
 			total = total.Add(r)
 		}
 		want := decimal.New(rapid.Int64Range(0, 50000).Draw(t, "want"), -2)
-		allocs, _, took := take(lots, want, "")
+		allocs, _, took := take(lots, want, "", nil)
 		require.True(t, took.Equal(decimal.Min(want, total)))
 		sum := decimal.Zero
 		for _, a := range allocs {
@@ -249,4 +250,59 @@ func errorsIsAny(err error, targets ...error) bool {
 		}
 	}
 	return false
+}
+
+func TestFormatUnitsMatchesDecimal(t *testing.T) {
+	for _, u := range []int64{0, 1, -1, 10, 99, 100, 105, 150, -150, 250, 1000, -5, math.MaxInt64, math.MinInt64} {
+		require.Equal(t, PointsAsset.FromUnits(u).String(), formatUnits(u), "%d", u)
+	}
+	rapid.Check(t, func(t *rapid.T) {
+		u := rapid.Int64().Draw(t, "u")
+		require.Equal(t, PointsAsset.FromUnits(u).String(), formatUnits(u))
+	})
+}
+
+// TestEarnCacheMatchesDecimals checks that earn with the rule cache (the
+// Service's scheme) explains and awards exactly what it does without it
+// (a copy of the scheme, as Service.Scheme returns).
+func TestEarnCacheMatchesDecimals(t *testing.T) {
+	s := testScheme(t, func(s *Scheme) {
+		s.Rules[0].Caps = Caps{PerActivity: dec("60"), PerDay: dec("80.5"), PerWeek: dec("200"), PerMonth: dec("500")}
+		s.Rules[0].Rates["culture"] = dec("7.25")
+		s.Rules = append(s.Rules, Rule{ID: "old", ValidFrom: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC),
+			Rates: map[string]decimal.Decimal{"elderly": dec("3")}})
+	})
+	require.Len(t, s.cache, len(s.Rules))
+	plain := *s
+	plain.cache = nil
+	rapid.Check(t, func(t *rapid.T) {
+		minutes := rapid.IntRange(30, 720).Draw(t, "minutes")
+		day := time.Date(2025, 10, 20, 9, 0, 0, 0, time.UTC).AddDate(0, 0, rapid.IntRange(0, 400).Draw(t, "day"))
+		in := signed(minutes, 0)
+		in.SignIn, in.SignOut = day, day.Add(time.Duration(minutes)*time.Minute)
+		in.Activity.Start, in.Activity.End = in.SignIn, in.SignOut
+		in.Activity.Category = rapid.SampledFrom([]string{"elderly", "culture", "traffic"}).Draw(t, "cat")
+		in.Activity.HardToStaff = rapid.Bool().Draw(t, "hard")
+		h, _, err := s.Hours(in)
+		require.NoError(t, err)
+		if rapid.Bool().Draw(t, "odd") {
+			h = h.Add(dec("0.001")) // more than 2 decimals: the decimal road
+		}
+		rec := Record{RecordInput: in, Hours: h}
+		var u [3]int64
+		for i := range u {
+			u[i] = rapid.Int64Range(0, 60000).Draw(t, "used")
+		}
+		used := usedAmounts{units: u, fromUnits: true}
+		want := plain.earn(&rec, used)
+		got := s.earn(&rec, used)
+		require.Equal(t, want.RuleID, got.RuleID)
+		require.True(t, want.Points.Equal(got.Points), "points: got %s, want %s", got.Points, want.Points)
+		require.Len(t, got.Lines, len(want.Lines))
+		for i := range want.Lines {
+			require.Equal(t, want.Lines[i].Code, got.Lines[i].Code)
+			require.Equal(t, want.Lines[i].Text, got.Lines[i].Text)
+			require.True(t, want.Lines[i].Points.Equal(got.Lines[i].Points))
+		}
+	})
 }

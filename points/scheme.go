@@ -52,7 +52,8 @@ type Scheme struct {
 	// default time.UTC.
 	Location *time.Location
 
-	starUnits []int64 // StarThresholds in hundredths, set by validate
+	starUnits []int64     // StarThresholds in hundredths, set by validate
+	cache     []ruleCache // per rule, in the order of Rules, set by validate
 }
 
 // Rule is one earning rule with its validity period (规则). Every award
@@ -167,6 +168,7 @@ func (s *Scheme) validate() error {
 	}
 	// Later ValidFrom first, so ruleAt takes the first match.
 	slices.SortStableFunc(s.Rules, func(a, b Rule) int { return b.ValidFrom.Compare(a.ValidFrom) })
+	s.buildCache()
 	return nil
 }
 
@@ -220,10 +222,8 @@ func checkPoints(field string, p decimal.Decimal) error {
 
 // RuleAt returns the rule that applies at t, or false when none does.
 func (s *Scheme) RuleAt(t time.Time) (Rule, bool) {
-	for _, r := range s.Rules {
-		if !t.Before(r.ValidFrom) && (r.ValidUntil.IsZero() || t.Before(r.ValidUntil)) {
-			return r, true
-		}
+	if i := s.ruleIndex(t); i >= 0 {
+		return s.Rules[i], true
 	}
 	return Rule{}, false
 }

@@ -144,7 +144,11 @@ func New(store Store, led *ledger.Service, dir Directory, opts *Options) (*Servi
 }
 
 // Scheme returns the scheme in force, with defaults filled in.
-func (s *Service) Scheme() Scheme { return *s.scheme }
+func (s *Service) Scheme() Scheme {
+	sc := *s.scheme
+	sc.cache = nil // the caller may change the copy's rules
+	return sc
+}
 
 // Store returns the store the service was built on.
 func (s *Service) Store() Store { return s.store }
@@ -249,22 +253,25 @@ func (s *Service) commit(ctx context.Context, build func() (*Change, error)) err
 		}
 		err = s.store.Commit(ctx, c)
 		if errors.Is(err, ErrConflict) && attempt < s.opts.Retries {
+			c.recycle()
 			continue
 		}
-		if err != nil {
-			return err
+		if err == nil {
+			err = s.applyOps(ctx, c.Ops, c.done[:0])
 		}
-		return s.applyOps(ctx, c.Ops)
+		c.recycle()
+		return err
 	}
 }
 
 // applyOps applies ledger ops, rolls their hours and points up, and
-// acknowledges them. Ops left unapplied stay pending for Sync.
-func (s *Service) applyOps(ctx context.Context, ops []Op) error {
+// acknowledges them. Ops left unapplied stay pending for Sync. done is
+// room for the applied IDs (may be nil).
+func (s *Service) applyOps(ctx context.Context, ops []Op, done []string) error {
 	if len(ops) == 0 {
 		return nil
 	}
-	done, err := s.book.apply(ctx, ops)
+	done, err := s.book.apply(ctx, ops, done)
 	if s.opts.Counters != nil {
 		for i := range ops[:len(done)] {
 			op := &ops[i]
@@ -313,7 +320,7 @@ func (s *Service) Sync(ctx context.Context) (int, error) {
 		if len(ops) == 0 {
 			return n, nil
 		}
-		if err := s.applyOps(ctx, ops); err != nil {
+		if err := s.applyOps(ctx, ops, nil); err != nil {
 			return n, err
 		}
 		n += len(ops)

@@ -33,12 +33,16 @@ func (s *Service) Redeem(ctx context.Context, a org.Actor, item string, v org.Vo
 		return Redemption{}, err
 	}
 	var red Redemption
+	fresh := true // it was just read; a retry after a conflict reads again
 	err = s.commit(ctx, func() (*Change, error) {
 		now := s.now()
-		it, err := s.store.Item(ctx, item)
-		if err != nil {
-			return nil, err
+		if !fresh {
+			var err error
+			if it, err = s.store.Item(ctx, item); err != nil {
+				return nil, err
+			}
 		}
+		fresh = false
 		switch {
 		case now.Before(it.ValidFrom):
 			return nil, fmt.Errorf("points: redeem: item %s: field valid_from: not valid before %s: %w", item, it.ValidFrom.Format(time.RFC3339), ErrUnavailable)
@@ -73,10 +77,10 @@ func (s *Service) Redeem(ctx context.Context, a org.Actor, item string, v org.Vo
 			avail := Available(w, lots)
 			return nil, fmt.Errorf("points: redeem: item %s: field price: %s points, volunteer %q has %s available: %w", item, it.Price, v, avail, ErrInsufficientPoints)
 		}
-		allocs, changed, _ := take(lots, it.Price, "")
+		c := newRedeemChange()
+		allocs, changed, _ := take(lots, it.Price, "", c.Lots)
 		red = Redemption{ID: s.opts.NewID(), Item: item, Owner: it.Owner, Volunteer: v, Price: it.Price, Status: RedemptionHeld,
 			Allocations: allocs, PickupCode: s.opts.NewCode(), HeldAt: now, Deadline: now.Add(it.PickupWindow), Version: 1}
-		c := newRedeemChange()
 		c.Wallets = append(c.Wallets, w)
 		c.Lots = changed
 		c.Redemptions = append(c.Redemptions, red)

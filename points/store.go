@@ -2,6 +2,7 @@ package points
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/civicloop/civicloop/org"
@@ -149,6 +150,24 @@ type Change struct {
 	Certificates []Certificate
 	Usage        []UsageDelta
 	Ops          []Op
+
+	// buf is the pooled buffer the slices above were cut from, if any; the
+	// Service recycles it once the change is committed and its ops applied
+	// (a Store keeps no reference to a Change it was given).
+	buf interface{ recycle() }
+	// Scratch space for the usage look-up and the applied op IDs, so that
+	// passing them through an interface does not allocate them.
+	usageKeys  [3]string
+	usageUnits [3]int64
+	done       [1]string
+}
+
+// recycle returns c's pooled buffer, if any, for reuse; c must not be used
+// afterwards.
+func (c *Change) recycle() {
+	if c != nil && c.buf != nil {
+		c.buf.recycle()
+	}
 }
 
 // StockDelta changes an item's stock by Delta (−1 reserves one unit, +1
@@ -172,11 +191,19 @@ type confirmBuf struct {
 	ops     [1]Op
 }
 
-// newConfirmChange returns an empty Change with room for one confirmation.
+var confirmPool = sync.Pool{New: func() any { return new(confirmBuf) }}
+
+func (b *confirmBuf) recycle() {
+	*b = confirmBuf{}
+	confirmPool.Put(b)
+}
+
+// newConfirmChange returns an empty Change with room for one confirmation,
+// from a pool: confirmations are frequent and the buffer is large.
 func newConfirmChange() *Change {
-	b := &confirmBuf{}
+	b := confirmPool.Get().(*confirmBuf)
 	b.c = Change{Wallets: b.wallets[:0], Records: b.records[:0], Awards: b.awards[:0], Lots: b.lots[:0],
-		Levels: b.levels[:0], Usage: b.usage[:0], Ops: b.ops[:0]}
+		Levels: b.levels[:0], Usage: b.usage[:0], Ops: b.ops[:0], buf: b}
 	return &b.c
 }
 
@@ -184,6 +211,7 @@ func newConfirmChange() *Change {
 type redeemBuf struct {
 	c           Change
 	wallets     [1]Wallet
+	lots        [1]Lot
 	redemptions [1]Redemption
 	stock       [1]StockDelta
 	ops         [1]Op
@@ -196,18 +224,33 @@ type settleBuf struct {
 	ops         [1]Op
 }
 
+var (
+	settlePool = sync.Pool{New: func() any { return new(settleBuf) }}
+	redeemPool = sync.Pool{New: func() any { return new(redeemBuf) }}
+)
+
+func (b *settleBuf) recycle() {
+	*b = settleBuf{}
+	settlePool.Put(b)
+}
+
+func (b *redeemBuf) recycle() {
+	*b = redeemBuf{}
+	redeemPool.Put(b)
+}
+
 // newSettleChange returns an empty Change with room for one redemption and
-// one op.
+// one op, from a pool.
 func newSettleChange() *Change {
-	b := &settleBuf{}
-	b.c = Change{Redemptions: b.redemptions[:0], Ops: b.ops[:0]}
+	b := settlePool.Get().(*settleBuf)
+	b.c = Change{Redemptions: b.redemptions[:0], Ops: b.ops[:0], buf: b}
 	return &b.c
 }
 
 // newRedeemChange returns an empty Change with room for one redemption
-// step.
+// step, from a pool.
 func newRedeemChange() *Change {
-	b := &redeemBuf{}
-	b.c = Change{Wallets: b.wallets[:0], Redemptions: b.redemptions[:0], Stock: b.stock[:0], Ops: b.ops[:0]}
+	b := redeemPool.Get().(*redeemBuf)
+	b.c = Change{Wallets: b.wallets[:0], Lots: b.lots[:0], Redemptions: b.redemptions[:0], Stock: b.stock[:0], Ops: b.ops[:0], buf: b}
 	return &b.c
 }

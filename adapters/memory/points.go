@@ -40,7 +40,8 @@ type PointsStore struct {
 	awards      map[string]points.Award
 	awardsByVol map[org.VolunteerID][]pointsKey
 	levels      map[org.VolunteerID][]points.LevelChange
-	usage       map[pointsUsageKey]int64 // hundredths of a point
+	usage       map[org.VolunteerID]map[string]int64 // by volunteer and period, hundredths of a point
+	usageUnits  []int64                              // the units of the usage deltas of the change being committed
 
 	objections  map[string]points.Objection
 	objByRecord map[string][]string
@@ -98,11 +99,6 @@ func cmpLotRow(a, b *pointsLotRow) int {
 	return cmp.Compare(a.lot.ID, b.lot.ID)
 }
 
-type pointsUsageKey struct {
-	v      org.VolunteerID
-	period string
-}
-
 // pointsKey orders entries by time, then ID.
 type pointsKey struct {
 	at time.Time
@@ -130,7 +126,7 @@ func NewPointsStore() *PointsStore {
 	return &PointsStore{
 		records: map[string]points.Record{}, bySource: map[string]string{}, recsByVol: map[org.VolunteerID][]pointsKey{},
 		wallets: map[org.VolunteerID]points.Wallet{}, lots: map[string]*pointsLotRow{}, lotsByVol: map[org.VolunteerID][]*pointsLotRow{},
-		awards: map[string]points.Award{}, awardsByVol: map[org.VolunteerID][]pointsKey{}, levels: map[org.VolunteerID][]points.LevelChange{}, usage: map[pointsUsageKey]int64{},
+		awards: map[string]points.Award{}, awardsByVol: map[org.VolunteerID][]pointsKey{}, levels: map[org.VolunteerID][]points.LevelChange{}, usage: map[org.VolunteerID]map[string]int64{},
 		objections: map[string]points.Objection{}, objByRecord: map[string][]string{},
 		items: map[string]points.Item{}, redemptions: map[string]points.Redemption{}, redByVol: map[org.VolunteerID][]pointsKey{}, held: map[string]struct{}{},
 		certs: map[string]points.Certificate{}, seqs: map[string]int64{},
@@ -227,10 +223,18 @@ func (s *PointsStore) check(c *points.Change) error {
 			return fmt.Errorf("memory: objection %q: version %d, change expects %d: %w", o.ID, got, o.Version-1, points.ErrConflict)
 		}
 	}
-	for _, u := range c.Usage {
-		if _, err := points.PointsAsset.ToUnits(u.Points); err != nil {
+	s.usageUnits = s.usageUnits[:0]
+	for i, u := range c.Usage {
+		// An award's deltas share one amount: convert it once.
+		if i > 0 && u.Points == c.Usage[i-1].Points {
+			s.usageUnits = append(s.usageUnits, s.usageUnits[i-1])
+			continue
+		}
+		n, err := points.PointsAsset.ToUnits(u.Points)
+		if err != nil {
 			return fmt.Errorf("memory: usage of %q in %s: %w: %w", u.Volunteer, u.Period, points.ErrInvalidAmount, err)
 		}
+		s.usageUnits = append(s.usageUnits, n)
 	}
 	if len(c.Items) == 0 && len(c.Stock) == 0 {
 		return s.checkRedemptions(c)
@@ -371,9 +375,19 @@ func (s *PointsStore) apply(c *points.Change) {
 			s.expIdx = append(s.expIdx, e)
 		}
 	}
-	for _, u := range c.Usage {
-		n, _ := points.PointsAsset.ToUnits(u.Points) // checked by check
-		s.usage[pointsUsageKey{u.Volunteer, u.Period}] += n
+	// A change's usage deltas are mostly one award's three periods: one
+	// volunteer, one amount.
+	var vu map[string]int64
+	var last int
+	for i, u := range c.Usage {
+		if vu == nil || u.Volunteer != c.Usage[last].Volunteer {
+			if vu = s.usage[u.Volunteer]; vu == nil {
+				vu = make(map[string]int64, 4)
+				s.usage[u.Volunteer] = vu
+			}
+		}
+		last = i
+		vu[u.Period] += s.usageUnits[i] // converted by check
 	}
 	for _, lc := range c.Levels {
 		s.levels[lc.Volunteer] = append(s.levels[lc.Volunteer], lc)

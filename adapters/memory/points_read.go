@@ -183,7 +183,7 @@ func (s *PointsStore) Usage(ctx context.Context, v org.VolunteerID, periods []st
 	defer s.mu.Unlock()
 	out := make([]decimal.Decimal, len(periods))
 	for i, p := range periods {
-		out[i] = points.PointsAsset.FromUnits(s.usage[pointsUsageKey{v, p}])
+		out[i] = points.PointsAsset.FromUnits(s.usage[v][p])
 	}
 	return out, nil
 }
@@ -198,8 +198,9 @@ func (s *PointsStore) UsageUnits(ctx context.Context, v org.VolunteerID, periods
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	vu := s.usage[v]
 	for i, p := range periods {
-		out[i] = s.usage[pointsUsageKey{v, p}]
+		out[i] = vu[p]
 	}
 	return nil
 }
