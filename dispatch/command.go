@@ -142,9 +142,6 @@ func (s *Service) apply(ctx context.Context, a org.Actor, o *Order, c Command, n
 	if c.Version != 0 && c.Version != o.Version {
 		return Order{}, fmt.Errorf("dispatch: %s: field version: stale: %d given, order is at %d: %w", what, c.Version, o.Version, ErrConflict)
 	}
-	if _, known := actions[c.Trigger]; c.Trigger == TriggerOrder || !known {
-		return Order{}, fmt.Errorf("dispatch: %s: field trigger: unknown trigger %q: %w", what, c.Trigger, ErrInvalid)
-	}
 	to := State("")
 	if c.Trigger == TriggerReopen {
 		to = Accepted
@@ -154,6 +151,12 @@ func (s *Service) apply(ctx context.Context, a org.Actor, o *Order, c Command, n
 	}
 	row, ok := lookup(o.State, c.Trigger, to)
 	if !ok {
+		// Only a failed lookup asks whether the trigger exists at all: a
+		// row found is a known trigger, and never TriggerOrder (whose row
+		// starts from the empty state, which no order is in).
+		if _, known := actions[c.Trigger]; c.Trigger == TriggerOrder || !known {
+			return Order{}, fmt.Errorf("dispatch: %s: field trigger: unknown trigger %q: %w", what, c.Trigger, ErrInvalid)
+		}
 		return Order{}, fmt.Errorf("dispatch: %s: field trigger: %s is not allowed in state %s: %w", what, c.Trigger, o.State, ErrTransition)
 	}
 	if !slices.Contains(row.Roles, a.Role) {

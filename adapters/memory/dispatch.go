@@ -37,8 +37,8 @@ type DispatchStore struct {
 	ids       []dispatch.OrderID                      // sorted when !idsDirty
 	idsDirty  bool
 	events    chunks[eventRow]
-	actors    []org.Actor // the actors of compact events
-	actorIdx  map[org.Actor]int32
+	actors    []actorRow       // the actors of compact events
+	actorIdx  map[string]int32 // actor ID → first index in actors with that ID
 	positions map[string]uint64
 	active    map[org.TeamID]int
 	assigned  map[org.TeamID]uint64
@@ -104,7 +104,7 @@ func NewDispatchStore() *DispatchStore {
 		active:    map[org.TeamID]int{},
 		assigned:  map[org.TeamID]uint64{},
 		showcased: map[dispatch.OrderID]struct{}{},
-		actorIdx:  map[org.Actor]int32{},
+		actorIdx:  map[string]int32{},
 	}
 	s.due.rows = &s.rows
 	return s
@@ -232,11 +232,17 @@ func (s *DispatchStore) Commit(ctx context.Context, c dispatch.Commit) (uint64, 
 		s.idsDirty = true
 	}
 	prevState := row.order.State
-	if exists && prevState.Active() && row.order.Team != "" {
-		s.active[row.order.Team]--
-	}
-	if o.State.Active() && o.Team != "" {
-		s.active[o.Team]++
+	// Most transitions leave an active order with its team: the count
+	// stays.
+	wasActive := exists && prevState.Active() && row.order.Team != ""
+	isActive := o.State.Active() && o.Team != ""
+	if !wasActive || !isActive || row.order.Team != o.Team {
+		if wasActive {
+			s.active[row.order.Team]--
+		}
+		if isActive {
+			s.active[o.Team]++
+		}
 	}
 	s.keep(&row.order, o, exists)
 	seq := uint64(s.events.len() + 1)

@@ -32,23 +32,129 @@ type eventRow struct {
 	full       *dispatch.Event // the whole event, Seq included, when not compact
 }
 
-// stateNames and triggerNames are the table's states and triggers, with
-// the empty state (the start) as state 0; stateCodes and triggerCodes
-// invert them.
-var (
-	stateNames   = append([]dispatch.State{""}, dispatch.States()...)
-	triggerNames = dispatch.Triggers()
-	stateCodes   = codes(stateNames)
-	triggerCodes = codes(triggerNames)
-)
+// stateNames and triggerNames are the states and triggers of the
+// transition table, with the empty state (the start) as state 0; a code is
+// an index into them. stateCode and triggerCode invert them with a switch,
+// quicker than a map. A state or trigger missing here is not an error:
+// its events are kept whole.
+var stateNames = []dispatch.State{
+	"",
+	dispatch.Ordered,
+	dispatch.Rejected,
+	dispatch.Published,
+	dispatch.Dispatched,
+	dispatch.Accepted,
+	dispatch.InService,
+	dispatch.Returned,
+	dispatch.Completed,
+	dispatch.Evaluated,
+	dispatch.Showcased,
+	dispatch.Hidden,
+	dispatch.Cancelled,
+	dispatch.Closed,
+}
 
-// codes maps each name to its index; names fit a byte.
-func codes[T ~string](names []T) map[T]uint8 {
-	m := make(map[T]uint8, len(names))
-	for i, n := range names {
-		m[n] = uint8(i)
+var triggerNames = []dispatch.Trigger{
+	dispatch.TriggerOrder,
+	dispatch.TriggerReject,
+	dispatch.TriggerDispatch,
+	dispatch.TriggerPublish,
+	dispatch.TriggerClaim,
+	dispatch.TriggerAccept,
+	dispatch.TriggerReturn,
+	dispatch.TriggerForceAssign,
+	dispatch.TriggerReassign,
+	dispatch.TriggerRequestExtension,
+	dispatch.TriggerApprove,
+	dispatch.TriggerUrge,
+	dispatch.TriggerStart,
+	dispatch.TriggerComplete,
+	dispatch.TriggerEvaluate,
+	dispatch.TriggerClose,
+	dispatch.TriggerReopen,
+	dispatch.TriggerShowcase,
+	dispatch.TriggerHide,
+	dispatch.TriggerCancel,
+}
+
+func stateCode(st dispatch.State) (uint8, bool) {
+	switch st {
+	case "":
+		return 0, true
+	case dispatch.Ordered:
+		return 1, true
+	case dispatch.Rejected:
+		return 2, true
+	case dispatch.Published:
+		return 3, true
+	case dispatch.Dispatched:
+		return 4, true
+	case dispatch.Accepted:
+		return 5, true
+	case dispatch.InService:
+		return 6, true
+	case dispatch.Returned:
+		return 7, true
+	case dispatch.Completed:
+		return 8, true
+	case dispatch.Evaluated:
+		return 9, true
+	case dispatch.Showcased:
+		return 10, true
+	case dispatch.Hidden:
+		return 11, true
+	case dispatch.Cancelled:
+		return 12, true
+	case dispatch.Closed:
+		return 13, true
 	}
-	return m
+	return 0, false
+}
+
+func triggerCode(tr dispatch.Trigger) (uint8, bool) {
+	switch tr {
+	case dispatch.TriggerOrder:
+		return 0, true
+	case dispatch.TriggerReject:
+		return 1, true
+	case dispatch.TriggerDispatch:
+		return 2, true
+	case dispatch.TriggerPublish:
+		return 3, true
+	case dispatch.TriggerClaim:
+		return 4, true
+	case dispatch.TriggerAccept:
+		return 5, true
+	case dispatch.TriggerReturn:
+		return 6, true
+	case dispatch.TriggerForceAssign:
+		return 7, true
+	case dispatch.TriggerReassign:
+		return 8, true
+	case dispatch.TriggerRequestExtension:
+		return 9, true
+	case dispatch.TriggerApprove:
+		return 10, true
+	case dispatch.TriggerUrge:
+		return 11, true
+	case dispatch.TriggerStart:
+		return 12, true
+	case dispatch.TriggerComplete:
+		return 13, true
+	case dispatch.TriggerEvaluate:
+		return 14, true
+	case dispatch.TriggerClose:
+		return 15, true
+	case dispatch.TriggerReopen:
+		return 16, true
+	case dispatch.TriggerShowcase:
+		return 17, true
+	case dispatch.TriggerHide:
+		return 18, true
+	case dispatch.TriggerCancel:
+		return 19, true
+	}
+	return 0, false
 }
 
 // unixNano returns t as Unix nanoseconds if that represents t exactly: a
@@ -68,9 +174,9 @@ func (s *DispatchStore) putEvent(dst *eventRow, ev *dispatch.Event, row *orderRo
 	var trigger, from, to uint8
 	if ok {
 		var k1, k2, k3 bool
-		trigger, k1 = triggerCodes[ev.Trigger]
-		from, k2 = stateCodes[ev.From]
-		to, k3 = stateCodes[ev.To]
+		trigger, k1 = triggerCode(ev.Trigger)
+		from, k2 = stateCode(ev.From)
+		to, k3 = stateCode(ev.To)
 		ok = k1 && k2 && k3
 	}
 	if ok {
@@ -92,15 +198,37 @@ func (s *DispatchStore) putEvent(dst *eventRow, ev *dispatch.Event, row *orderRo
 	dst.actor = s.actorIndex(ev.Actor)
 }
 
-// actorIndex returns a's index in s.actors, adding it if new.
+// actorRow is an interned actor, chained to the next one with the same ID
+// (an ID acting in several roles).
+type actorRow struct {
+	actor org.Actor
+	next  int32 // index + 1 of the next actor with the same ID; 0 if none
+}
+
+// actorIndex returns a's index in s.actors, adding it if new. Actors are
+// found by ID (one string to hash rather than four) and then compared.
 func (s *DispatchStore) actorIndex(a org.Actor) int32 {
-	if i, ok := s.actorIdx[a]; ok {
-		return i
+	i, ok := s.actorIdx[a.ID]
+	if ok {
+		for {
+			r := &s.actors[i]
+			if r.actor == a {
+				return i
+			}
+			if r.next == 0 {
+				break
+			}
+			i = r.next - 1
+		}
 	}
-	i := int32(len(s.actors))
-	s.actors = append(s.actors, a)
-	s.actorIdx[a] = i
-	return i
+	n := int32(len(s.actors))
+	s.actors = append(s.actors, actorRow{actor: a})
+	if ok {
+		s.actors[i].next = n + 1
+	} else {
+		s.actorIdx[a.ID] = n
+	}
+	return n
 }
 
 // event returns the event stored at position i (0-based), sharing its
@@ -114,7 +242,7 @@ func (s *DispatchStore) event(i int) dispatch.Event {
 	ev := dispatch.Event{
 		Seq: uint64(i + 1), Order: r.order.ID, Version: e.version,
 		Trigger: triggerNames[e.trigger], From: stateNames[e.from], To: stateNames[e.to],
-		At: time.Unix(0, e.at).UTC(), Actor: s.actors[e.actor], Team: e.team, Node: r.node,
+		At: time.Unix(0, e.at).UTC(), Actor: s.actors[e.actor].actor, Team: e.team, Node: r.node,
 		Item: r.order.Item.Code, Category: r.order.Item.Category,
 		Completion: e.completion, Evaluation: e.evaluation,
 	}

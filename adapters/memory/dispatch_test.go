@@ -241,3 +241,23 @@ func TestEventsReadBackAsCommitted(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, entries, h)
 }
+
+// TestEventCodes checks that every state and trigger of the table has a
+// code that maps back to it, so that the service's events are all kept
+// compact.
+func TestEventCodes(t *testing.T) {
+	for _, st := range append([]dispatch.State{""}, dispatch.States()...) {
+		c, ok := stateCode(st)
+		require.True(t, ok, st)
+		require.Equal(t, st, stateNames[c])
+	}
+	for _, tr := range dispatch.Triggers() {
+		c, ok := triggerCode(tr)
+		require.True(t, ok, tr)
+		require.Equal(t, tr, triggerNames[c])
+	}
+	_, ok := stateCode("limbo")
+	require.False(t, ok)
+	_, ok = triggerCode("poke")
+	require.False(t, ok)
+}
