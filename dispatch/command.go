@@ -78,7 +78,7 @@ func (s *Service) PlaceOrder(ctx context.Context, a org.Actor, req OrderRequest)
 	}
 	slices.SortFunc(o.Fields, func(x, y FieldValue) int { return strings.Compare(x.Name, y.Name) })
 	entry := HistoryEntry{Version: 1, Actor: a, Trigger: TriggerOrder, To: Ordered, At: now}
-	if _, err := s.store.Commit(ctx, Commit{Order: o, Entry: entry, Event: eventOf(&o, entry)}); err != nil {
+	if _, err := s.store.Commit(ctx, Commit{Order: o, Entry: entry, Event: eventOf(&o, &entry)}); err != nil {
 		return Order{}, fmt.Errorf("dispatch: %s: %w", what, err)
 	}
 	return o, nil // the store kept its own copy
@@ -142,9 +142,6 @@ func (s *Service) apply(ctx context.Context, a org.Actor, o *Order, c Command, n
 	if c.Version != 0 && c.Version != o.Version {
 		return Order{}, fmt.Errorf("dispatch: %s: field version: stale: %d given, order is at %d: %w", what, c.Version, o.Version, ErrConflict)
 	}
-	if _, known := actions[c.Trigger]; c.Trigger == TriggerOrder || !known {
-		return Order{}, fmt.Errorf("dispatch: %s: field trigger: unknown trigger %q: %w", what, c.Trigger, ErrInvalid)
-	}
 	to := State("")
 	if c.Trigger == TriggerReopen {
 		to = Accepted
@@ -154,6 +151,12 @@ func (s *Service) apply(ctx context.Context, a org.Actor, o *Order, c Command, n
 	}
 	row, ok := lookup(o.State, c.Trigger, to)
 	if !ok {
+		// Only a failed lookup asks whether the trigger exists at all: a
+		// row found is a known trigger, and never TriggerOrder (whose row
+		// starts from the empty state, which no order is in).
+		if _, known := actions[c.Trigger]; c.Trigger == TriggerOrder || !known {
+			return Order{}, fmt.Errorf("dispatch: %s: field trigger: unknown trigger %q: %w", what, c.Trigger, ErrInvalid)
+		}
 		return Order{}, fmt.Errorf("dispatch: %s: field trigger: %s is not allowed in state %s: %w", what, c.Trigger, o.State, ErrTransition)
 	}
 	if !slices.Contains(row.Roles, a.Role) {
@@ -171,25 +174,24 @@ func (s *Service) apply(ctx context.Context, a org.Actor, o *Order, c Command, n
 	}
 	// o is the caller's own copy (read from the store or handed over by
 	// Sweep); next may share its slices because guards replace, never
-	// mutate, them.
-	next := *o
+	// mutate, them. next is built in place in the commit: an Order is
+	// large, and each copy of it costs.
+	commit := Commit{Expected: o.Version, Order: *o}
+	next := &commit.Order
 	next.ReturnedBy = slices.Clip(next.ReturnedBy)
 	next.State = row.To
 	next.Version = o.Version + 1
 	next.UpdatedAt = now
-	commit := Commit{Expected: o.Version}
-	if err := s.guard(ctx, a, &next, o, c, team, now, &commit, what); err != nil {
+	if err := s.guard(ctx, a, next, o, c, team, now, &commit, what); err != nil {
 		return Order{}, err
 	}
-	clearDeadlines(&next)
-	entry := HistoryEntry{Version: next.Version, Actor: a, Trigger: c.Trigger, From: o.State, To: next.State, At: now, Reason: c.Reason, Team: next.Team}
-	commit.Order = next
-	commit.Entry = entry
-	commit.Event = eventOf(&next, entry)
+	clearDeadlines(next)
+	commit.Entry = HistoryEntry{Version: next.Version, Actor: a, Trigger: c.Trigger, From: o.State, To: next.State, At: now, Reason: c.Reason, Team: next.Team}
+	commit.Event = eventOf(next, &commit.Entry)
 	if _, err := s.store.Commit(ctx, commit); err != nil {
 		return Order{}, fmt.Errorf("dispatch: %s: %w", what, err)
 	}
-	return next, nil // the store kept its own copy
+	return *next, nil // the store kept its own copy
 }
 
 // targetTeam returns the team the command concerns: the order's team, the
@@ -208,14 +210,30 @@ func (s *Service) targetTeam(ctx context.Context, a org.Actor, o *Order, c Comma
 		if !Allows(o.State, TriggerDispatch) {
 			return "", nil // the table check reports it
 		}
-		cands, err := s.matcher.Match(ctx, *o)
-		if err != nil {
-			return "", err
+		var first Candidate
+		if tm, ok := s.matcher.(*TeamMatcher); ok {
+			// Only the first candidate matters: the default matcher finds
+			// it without sorting them all.
+			best, found, err := tm.best(ctx, o)
+			if err != nil {
+				return "", err
+			}
+			if found {
+				first = best
+			}
+		} else {
+			cands, err := s.matcher.Match(ctx, *o)
+			if err != nil {
+				return "", err
+			}
+			if len(cands) > 0 {
+				first = cands[0]
+			}
 		}
-		if len(cands) == 0 || !cands[0].Kept {
+		if !first.Kept {
 			return "", fmt.Errorf("dispatch: dispatch order %q: field team: no team serves node %q with skill %q and free capacity: %w", o.ID, o.Node, o.Item.Category, ErrNoCandidate)
 		}
-		return cands[0].Team, nil
+		return first.Team, nil
 	case TriggerReassign, TriggerForceAssign:
 		if c.Team == "" {
 			return "", fmt.Errorf("dispatch: %s order %q: field team: required: %w", c.Trigger, o.ID, ErrInvalid)
@@ -250,7 +268,7 @@ func (s *Service) authorize(ctx context.Context, a org.Actor, row Transition, o 
 }
 
 // eventOf builds the change-feed event of a committed transition.
-func eventOf(o *Order, e HistoryEntry) Event {
+func eventOf(o *Order, e *HistoryEntry) Event {
 	ev := Event{
 		Order: o.ID, Version: o.Version, Trigger: e.Trigger, From: e.From, To: e.To, At: e.At,
 		Actor: e.Actor, Team: o.Team, Node: o.Node, Item: o.Item.Code, Category: o.Item.Category,

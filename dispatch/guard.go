@@ -162,12 +162,15 @@ func (s *Service) guard(ctx context.Context, a org.Actor, next, o *Order, c Comm
 			}
 			next.AcceptBy = acceptBy
 		} else {
-			capacity, err := s.serves(ctx, o, o.Team, what)
-			if err != nil {
+			// Rework goes back to the team that delivered the service: it
+			// must still serve the order, but its capacity is not asked.
+			// The order is the team's own unfinished work, not a new one;
+			// refusing it would leave the order evaluated with no team
+			// and no deadline. Routing counts it, so a team pushed over
+			// its capacity gets no new orders until it is below again.
+			if _, err := s.serves(ctx, o, o.Team, what); err != nil {
 				return err
 			}
-			commit.CheckCapacity = true
-			commit.Capacity = capacity
 			next.CompleteBy = completeBy
 			next.ServingSince = now
 		}

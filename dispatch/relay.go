@@ -66,6 +66,12 @@ type RelayOptions struct {
 	BonusScore int
 	// Logger; default discards.
 	Logger *slog.Logger
+	// Counters, if set, also receives the order counts of the organisation's
+	// roll-ups (*org.Service satisfies it): Orders +1 at the order's node
+	// for its Order event, Completed +1 for its Complete events. Both are
+	// keyed by order (OrderedKey, CompletedKey), so a replayed event, and
+	// a reopened order completed again, count once.
+	Counters org.CounterSink
 }
 
 func (o *RelayOptions) validate() error {
@@ -91,7 +97,8 @@ func (o *RelayOptions) validate() error {
 }
 
 // Relay carries completed orders from the change feed into the points
-// scheme. It reads events after its acknowledged position, hands every
+// scheme, and optionally order counts into the organisation's roll-ups
+// (RelayOptions.Counters). It reads events after its acknowledged position, hands every
 // participant of a Complete event to RecordSink.RecordService (key
 // RecordKey) and every participant of an Evaluate event scoring at least
 // BonusScore to AwardBonus (key BonusKey), then acknowledges the event.
@@ -170,7 +177,25 @@ func (r *Relay) Drain(ctx context.Context) (int, error) {
 	}
 }
 
+// OrderedKey is the idempotency key of the Orders count of an order.
+func OrderedKey(order OrderID) string { return "dispatch/" + string(order) + "/ordered" }
+
+// CompletedKey is the idempotency key of the Completed count of an order.
+func CompletedKey(order OrderID) string { return "dispatch/" + string(order) + "/completed" }
+
 func (r *Relay) deliver(ctx context.Context, ev Event) error {
+	if c := r.opts.Counters; c != nil {
+		switch ev.Trigger {
+		case TriggerOrder:
+			if err := c.AddCounters(ctx, OrderedKey(ev.Order), ev.Node, org.Counters{Orders: 1}); err != nil {
+				return fmt.Errorf("counters: %w", err)
+			}
+		case TriggerComplete:
+			if err := c.AddCounters(ctx, CompletedKey(ev.Order), ev.Node, org.Counters{Completed: 1}); err != nil {
+				return fmt.Errorf("counters: %w", err)
+			}
+		}
+	}
 	if ev.Completion == nil {
 		return nil
 	}

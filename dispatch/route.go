@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/civicloop/civicloop/org"
 )
@@ -100,24 +101,60 @@ func NewMatcher(dir Directory, loads LoadReader) *TeamMatcher {
 
 // Match implements Matcher.
 func (m *TeamMatcher) Match(ctx context.Context, o Order) ([]Candidate, error) {
+	var out []Candidate
+	err := m.candidates(ctx, &o, func(n int) { out = make([]Candidate, 0, n) }, func(c Candidate) { out = append(out, c) })
+	if err != nil {
+		return nil, err
+	}
+	slices.SortStableFunc(out, compareCandidates)
+	return out, nil
+}
+
+// best returns the first candidate Match would return, without building
+// and sorting the whole list: the smallest by compareCandidates, the
+// earliest of equals (as the stable sort keeps them). ok is false if
+// there is no candidate at all.
+func (m *TeamMatcher) best(ctx context.Context, o *Order) (best Candidate, ok bool, err error) {
+	err = m.candidates(ctx, o, func(int) {}, func(c Candidate) {
+		if !ok || compareCandidates(c, best) < 0 {
+			best, ok = c, true
+		}
+	})
+	return best, ok, err
+}
+
+// idBuffers recycles the team ID lists candidates hands to Loads.
+var idBuffers = sync.Pool{New: func() any { return new([]org.TeamID) }}
+
+// candidates calls start with the number of candidates and then yield with
+// each, in the directory's order.
+func (m *TeamMatcher) candidates(ctx context.Context, o *Order, start func(int), yield func(Candidate)) error {
 	teams, err := m.dir.TeamsServing(ctx, o.Node, o.Item.Category)
 	if err != nil {
-		return nil, fmt.Errorf("dispatch: route order %q: teams serving %q: %w", o.ID, o.Node, err)
+		return fmt.Errorf("dispatch: route order %q: teams serving %q: %w", o.ID, o.Node, err)
 	}
 	node, err := m.dir.Node(ctx, o.Node)
 	if err != nil {
-		return nil, fmt.Errorf("dispatch: route order %q: node %q: %w", o.ID, o.Node, err)
+		return fmt.Errorf("dispatch: route order %q: node %q: %w", o.ID, o.Node, err)
 	}
-	ids := make([]org.TeamID, len(teams))
-	for i, t := range teams {
-		ids[i] = t.ID
+	buf := idBuffers.Get().(*[]org.TeamID)
+	ids := (*buf)[:0]
+	for _, t := range teams {
+		ids = append(ids, t.ID)
 	}
 	loads, err := m.loads.Loads(ctx, ids)
+	clear(ids) // the pool keeps no team IDs alive
+	*buf = ids[:0]
+	idBuffers.Put(buf)
 	if err != nil {
-		return nil, fmt.Errorf("dispatch: route order %q: loads: %w", o.ID, err)
+		return fmt.Errorf("dispatch: route order %q: loads: %w", o.ID, err)
 	}
-	out := make([]Candidate, len(teams))
-	for i, t := range teams {
+	if len(loads) != len(teams) {
+		return fmt.Errorf("dispatch: route order %q: loads: %d loads for %d teams", o.ID, len(loads), len(teams))
+	}
+	start(len(teams))
+	for i := range teams {
+		t := &teams[i]
 		c := Candidate{Team: t.ID, Active: loads[i].Active, Capacity: t.Capacity, LastAssigned: loads[i].LastAssigned}
 		c.Distance = distance(node.Path, t.Area)
 		switch {
@@ -128,10 +165,9 @@ func (m *TeamMatcher) Match(ctx context.Context, o Order) ([]Candidate, error) {
 		default:
 			c.Kept = true
 		}
-		out[i] = c
+		yield(c)
 	}
-	slices.SortStableFunc(out, compareCandidates)
-	return out, nil
+	return nil
 }
 
 // compareCandidates orders kept before dropped, then by the ranking of

@@ -36,7 +36,9 @@ type DispatchStore struct {
 	items     map[dispatch.ItemCode]dispatch.MenuItem // last snapshot stored per code
 	ids       []dispatch.OrderID                      // sorted when !idsDirty
 	idsDirty  bool
-	events    chunks[dispatch.Event]
+	events    chunks[eventRow]
+	actors    []actorRow       // the actors of compact events
+	actorIdx  map[string]int32 // actor ID → first index in actors with that ID
 	positions map[string]uint64
 	active    map[org.TeamID]int
 	assigned  map[org.TeamID]uint64
@@ -56,8 +58,9 @@ type DispatchStore struct {
 // history entry.
 type orderRow struct {
 	order dispatch.Order
-	last  int // history row number + 1 of the newest entry; 0 if none
-	n     int // the row's own number
+	last  int        // history row number + 1 of the newest entry; 0 if none
+	n     int        // the row's own number
+	node  org.NodeID // the order's node when created, for compact events
 }
 
 // historyRow is one history entry, linked to the order's previous one, so
@@ -76,7 +79,7 @@ func (s *DispatchStore) entry(r *historyRow) dispatch.HistoryEntry {
 	if r.full != nil {
 		return *r.full
 	}
-	ev := s.events.at(r.event)
+	ev := s.event(r.event)
 	return dispatch.HistoryEntry{Version: ev.Version, Actor: ev.Actor, Trigger: ev.Trigger, From: ev.From, To: ev.To, At: ev.At, Reason: r.reason, Team: ev.Team}
 }
 
@@ -101,6 +104,7 @@ func NewDispatchStore() *DispatchStore {
 		active:    map[org.TeamID]int{},
 		assigned:  map[org.TeamID]uint64{},
 		showcased: map[dispatch.OrderID]struct{}{},
+		actorIdx:  map[string]int32{},
 	}
 	s.due.rows = &s.rows
 	return s
@@ -223,41 +227,44 @@ func (s *DispatchStore) Commit(ctx context.Context, c dispatch.Commit) (uint64, 
 		s.index[o.ID] = s.rows.len()
 		row = s.rows.grow()
 		row.n = s.rows.len() - 1
+		row.node = o.Node
 		s.ids = append(s.ids, o.ID)
 		s.idsDirty = true
 	}
 	prevState := row.order.State
-	if exists && prevState.Active() && row.order.Team != "" {
-		s.active[row.order.Team]--
-	}
-	if o.State.Active() && o.Team != "" {
-		s.active[o.Team]++
+	// Most transitions leave an active order with its team: the count
+	// stays.
+	wasActive := exists && prevState.Active() && row.order.Team != ""
+	isActive := o.State.Active() && o.Team != ""
+	if !wasActive || !isActive || row.order.Team != o.Team {
+		if wasActive {
+			s.active[row.order.Team]--
+		}
+		if isActive {
+			s.active[o.Team]++
+		}
 	}
 	s.keep(&row.order, o, exists)
-	ev := s.events.grow()
-	*ev = c.Event
-	ev.Seq = uint64(s.events.len())
+	seq := uint64(s.events.len() + 1)
 	// The service's event carries the order's own completion and
 	// evaluation: share the stored ones.
+	completion, evaluation := row.order.Completion, row.order.Evaluation
 	if c.Event.Completion != o.Completion {
-		ev.Completion = keepCompletion(row.order.Completion, c.Event.Completion)
-	} else {
-		ev.Completion = row.order.Completion
+		completion = keepCompletion(row.order.Completion, c.Event.Completion)
 	}
 	if c.Event.Evaluation != o.Evaluation {
-		ev.Evaluation = keepEvaluation(row.order.Evaluation, c.Event.Evaluation)
-	} else {
-		ev.Evaluation = row.order.Evaluation
+		evaluation = keepEvaluation(row.order.Evaluation, c.Event.Evaluation)
 	}
+	s.putEvent(s.events.grow(), &c.Event, row, seq, completion, evaluation)
 	if c.Assigned && o.Team != "" {
-		s.assigned[o.Team] = ev.Seq
+		s.assigned[o.Team] = seq
 	}
 	if o.State == dispatch.Showcased {
 		s.showcased[o.ID] = struct{}{}
 	} else if prevState == dispatch.Showcased {
 		delete(s.showcased, o.ID)
 	}
-	*s.history.grow() = historyOf(&c.Entry, ev, int(ev.Seq-1), row.last)
+	*s.history.grow() = historyOf(&c.Entry, &c.Event, int(seq-1), row.last)
 	row.last = s.history.len()
 	if due := o.Due(); !due.IsZero() {
 		s.due.push(newDueEntry(due, o.ID, row.n, o.Version))
@@ -265,7 +272,7 @@ func (s *DispatchStore) Commit(ctx context.Context, c dispatch.Commit) (uint64, 
 			s.compactDue()
 		}
 	}
-	return ev.Seq, nil
+	return seq, nil
 }
 
 // keep overwrites dst, the stored version of the order (zero when exists
@@ -509,7 +516,7 @@ func (s *DispatchStore) Events(ctx context.Context, after uint64, limit int) ([]
 	defer s.mu.Unlock()
 	out := []dispatch.Event{}
 	for seq := after + 1; seq <= uint64(s.events.len()) && len(out) < limit; seq++ {
-		out = append(out, s.events.at(int(seq-1)).Clone())
+		out = append(out, s.event(int(seq-1)).Clone())
 	}
 	return out, nil
 }

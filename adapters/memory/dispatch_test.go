@@ -180,3 +180,84 @@ func dispatchMust[T any](v T, err error) T {
 	}
 	return v
 }
+
+// TestEventsReadBackAsCommitted checks that events the store keeps in the
+// compact form and those it keeps whole (a time with a zone or a monotonic
+// reading, a trigger or state outside the table, another node) read back
+// exactly as committed, with their history entries.
+func TestEventsReadBackAsCommitted(t *testing.T) {
+	ctx := context.Background()
+	s := NewDispatchStore()
+	desk := org.Actor{ID: "desk", Role: org.RoleDesk, Scope: "C"}
+	lead := org.Actor{ID: "lead", Role: org.RoleTeamLeader, Team: "T"}
+	item := dispatch.MenuItem{Code: "MEAL", Category: "elder"}
+	o := dispatch.Order{ID: "o1", Item: item, Node: "S1", State: dispatch.Ordered, Version: 1}
+	completion := &dispatch.Completion{Report: "done", Participants: []dispatch.Participant{{Volunteer: "V"}}}
+	base := dispatch.Event{Order: "o1", Node: "S1", Item: "MEAL", Category: "elder", Team: "T"}
+	zone := time.FixedZone("CST", 8*3600)
+	steps := []struct {
+		name string
+		ev   func(e *dispatch.Event)
+	}{
+		{"compact", func(e *dispatch.Event) {
+			e.Trigger, e.To, e.At, e.Actor = dispatch.TriggerOrder, dispatch.Ordered, dueBase, desk
+		}},
+		{"compact with since and completion", func(e *dispatch.Event) {
+			e.Trigger, e.From, e.To, e.At, e.Actor = dispatch.TriggerComplete, dispatch.Accepted, dispatch.Completed, dueBase.Add(time.Hour), lead
+			e.Since, e.Completion = dueBase, completion
+		}},
+		{"zone", func(e *dispatch.Event) { e.Trigger, e.At, e.Actor = dispatch.TriggerUrge, dueBase.In(zone), lead }},
+		{"monotonic", func(e *dispatch.Event) { e.Trigger, e.At = dispatch.TriggerUrge, time.Now() }},
+		{"since with zone", func(e *dispatch.Event) { e.Trigger, e.At, e.Since = dispatch.TriggerUrge, dueBase, dueBase.In(zone) }},
+		{"unknown trigger", func(e *dispatch.Event) { e.Trigger, e.At = "poke", dueBase }},
+		{"unknown state", func(e *dispatch.Event) { e.Trigger, e.To, e.At = dispatch.TriggerUrge, "limbo", dueBase }},
+		{"other node", func(e *dispatch.Event) { e.Trigger, e.At, e.Node = dispatch.TriggerUrge, dueBase, "S2" }},
+		{"other order", func(e *dispatch.Event) { e.Trigger, e.At, e.Order = dispatch.TriggerUrge, dueBase, "o2" }},
+		{"zero", func(e *dispatch.Event) { *e = dispatch.Event{} }},
+	}
+	var want []dispatch.Event
+	var entries []dispatch.HistoryEntry
+	for i, step := range steps {
+		ev := base
+		step.ev(&ev)
+		ev.Version = uint64(i + 1)
+		o.Version = ev.Version
+		entry := dispatch.HistoryEntry{Version: ev.Version, Actor: ev.Actor, Trigger: ev.Trigger, From: ev.From, To: ev.To, At: ev.At, Team: ev.Team, Reason: step.name}
+		seq, err := s.Commit(ctx, dispatch.Commit{Order: o, Expected: o.Version - 1, Entry: entry, Event: ev})
+		require.NoError(t, err, step.name)
+		ev.Seq = seq
+		require.Equal(t, i >= 2, s.events.at(i).full != nil, "%s: kept whole", step.name)
+		want = append(want, ev)
+		entries = append(entries, entry)
+	}
+	got, err := s.Events(ctx, 0, 100)
+	require.NoError(t, err)
+	require.Len(t, got, len(want))
+	for i := range want {
+		require.True(t, want[i].At == got[i].At && want[i].Since == got[i].Since, steps[i].name)
+		require.Equal(t, want[i], got[i], steps[i].name)
+	}
+	h, err := s.History(ctx, "o1")
+	require.NoError(t, err)
+	require.Equal(t, entries, h)
+}
+
+// TestEventCodes checks that every state and trigger of the table has a
+// code that maps back to it, so that the service's events are all kept
+// compact.
+func TestEventCodes(t *testing.T) {
+	for _, st := range append([]dispatch.State{""}, dispatch.States()...) {
+		c, ok := stateCode(st)
+		require.True(t, ok, st)
+		require.Equal(t, st, stateNames[c])
+	}
+	for _, tr := range dispatch.Triggers() {
+		c, ok := triggerCode(tr)
+		require.True(t, ok, tr)
+		require.Equal(t, tr, triggerNames[c])
+	}
+	_, ok := stateCode("limbo")
+	require.False(t, ok)
+	_, ok = triggerCode("poke")
+	require.False(t, ok)
+}

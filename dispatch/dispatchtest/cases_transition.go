@@ -341,6 +341,36 @@ func transitionTests() []test {
 			require.Equal(t, dispatch.Dispatched, o2.State)
 			require.Equal(t, TeamI1, o2.Team)
 		}},
+		{"reopen/same-team-past-capacity", func(t *testing.T, f *Fixture) {
+			unsatisfied := func(score int) dispatch.Order {
+				o := f.Drive(t, dispatch.Completed)
+				c := cmd(o, dispatch.TriggerEvaluate)
+				c.Evaluation = &dispatch.Evaluation{Score: score}
+				return f.Fire(t, f.Resident, c)
+			}
+			o, o2 := unsatisfied(2), unsatisfied(1)
+			f.Drive(t, dispatch.Accepted)
+			f.Drive(t, dispatch.Accepted) // T-S1 is now full (capacity 2)
+			full := f.Place(t, NodeS1)
+			fc := cmd(full, dispatch.TriggerDispatch)
+			fc.Team = TeamS1
+			f.refused(t, f.Desk, fc, dispatch.ErrCapacity, "")
+			// Another team takes new work only within its capacity.
+			f.Tree.SetTeam(org.Team{ID: TeamI1, Tier: org.Detachment, Anchor: NodeI1, Skills: []string{"elder"}, Capacity: 0})
+			other := cmd(o, dispatch.TriggerReopen)
+			other.Team = TeamI1
+			f.refused(t, f.Desk, other, dispatch.ErrCapacity, "")
+			// The team that delivered it takes its rework back, full or not.
+			o = f.Fire(t, f.Desk, cmd(o, dispatch.TriggerReopen))
+			require.Equal(t, dispatch.Accepted, o.State)
+			require.Equal(t, TeamS1, o.Team)
+			loads, err := f.Store.Loads(ctx, []org.TeamID{TeamS1})
+			require.NoError(t, err)
+			require.Equal(t, 3, loads[0].Active)
+			// A team that no longer serves does not.
+			f.Tree.SetTeam(org.Team{ID: TeamS1, Tier: org.Specialty, Anchor: NodeS1, Skills: []string{"elder"}, Capacity: 2, Status: org.Retired})
+			f.refused(t, f.Desk, cmd(o2, dispatch.TriggerReopen), dispatch.ErrOutOfArea, "team")
+		}},
 		{"cancel/resident-before-acceptance-only", func(t *testing.T, f *Fixture) {
 			o := f.Drive(t, dispatch.Accepted)
 			f.refused(t, f.Resident, cmd(o, dispatch.TriggerCancel), dispatch.ErrForbidden, "actor")
