@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"slices"
 	"sync"
 	"time"
 
@@ -44,6 +45,9 @@ func (c *copyBuf) send(ctx context.Context, pg *pgconn.PgConn, sql string) error
 	_, err := pg.CopyFrom(ctx, bytes.NewReader(c.bytes()), sql)
 	return err
 }
+
+// grow makes room for n more bytes.
+func (c *copyBuf) grow(n int) { c.b = slices.Grow(c.b, n) }
 
 // row starts a tuple of n fields.
 func (c *copyBuf) row(n int) { c.b = binary.BigEndian.AppendUint16(c.b, uint16(n)) }

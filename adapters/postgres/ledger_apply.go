@@ -102,10 +102,21 @@ func (t *applyTx) Transfer(id ledger.TransferID) (*ledger.TransferRecord, error)
 		x = t.transfers[id]
 	}
 	if x.missing {
-		return nil, fmt.Errorf("postgres: transfer %q: %w", id, ledger.ErrTransferNotFound)
+		return nil, transferNotFound(id)
 	}
 	return x.rec, nil
 }
+
+// transferNotFound is the error of Tx.Transfer for an unknown ID. The rules
+// look up every new command's ID, so it is built without formatting; the
+// message is made only if someone reads it.
+type transferNotFound ledger.TransferID
+
+func (e transferNotFound) Error() string {
+	return fmt.Sprintf("postgres: transfer %q: %v", string(e), ledger.ErrTransferNotFound)
+}
+
+func (e transferNotFound) Unwrap() error { return ledger.ErrTransferNotFound }
 
 func (t *applyTx) PutAccount(st *ledger.AccountState) error {
 	a, ok := t.accounts[st.ID]
@@ -525,6 +536,7 @@ func (t *applyTx) useCopy(rows int) bool { return rows >= copyMin && t.pg != nil
 func (t *applyTx) copyTransfers(ins []*ledger.TransferRecord) error {
 	c := getCopyBuf()
 	defer putCopyBuf(c)
+	c.grow(len(ins) * 200)
 	for _, r := range ins {
 		meta, err := metadataJSON(r.Metadata)
 		if err != nil {
@@ -557,6 +569,7 @@ func (t *applyTx) copyTransfers(ins []*ledger.TransferRecord) error {
 func copyEntries(ctx context.Context, db *DB, pg *pgconn.PgConn, es []ledger.EntryRecord) error {
 	c := getCopyBuf()
 	defer putCopyBuf(c)
+	c.grow(len(es) * 130)
 	for i := range es {
 		e := &es[i]
 		c.row(9)
@@ -577,6 +590,7 @@ func copyEntries(ctx context.Context, db *DB, pg *pgconn.PgConn, es []ledger.Ent
 func (t *applyTx) copyPending() error {
 	c := getCopyBuf()
 	defer putCopyBuf(c)
+	c.grow(len(t.pending) * 100)
 	for i := range t.pending {
 		p := &t.pending[i]
 		c.row(7)
