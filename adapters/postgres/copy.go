@@ -33,9 +33,10 @@ func getCopyBuf() *copyBuf {
 	return c
 }
 
-// putCopyBuf recycles c, unless it grew past a few megabytes.
+// putCopyBuf recycles c, unless it grew past a few megabytes or was given
+// up by send.
 func putCopyBuf(c *copyBuf) {
-	if cap(c.b) <= 4<<20 {
+	if c.b != nil && cap(c.b) <= 4<<20 {
 		copyBufs.Put(c)
 	}
 }
@@ -43,6 +44,11 @@ func putCopyBuf(c *copyBuf) {
 // send runs sql, a COPY ... FROM STDIN (FORMAT binary), with c's rows.
 func (c *copyBuf) send(ctx context.Context, pg *pgconn.PgConn, sql string) error {
 	_, err := pg.CopyFrom(ctx, bytes.NewReader(c.bytes()), sql)
+	if err != nil {
+		// When the connection breaks, pgconn may return while its writer
+		// still reads the payload: never hand this one out again.
+		c.b = nil
+	}
 	return err
 }
 
