@@ -54,6 +54,17 @@ func (s *DispatchStore) SaveMenuItem(ctx context.Context, item dispatch.MenuItem
 			tag, err := tx.Exec(ctx, s.db.q("INSERT INTO {s}.dispatch_menu (code, version, data) VALUES ($1, $2, $3) ON CONFLICT (code) DO NOTHING"),
 				string(item.Code), int64(item.Version), string(data))
 			if err == nil && tag.RowsAffected() == 0 {
+				if commitUncertain(ctx) {
+					// Ours, if it holds exactly what we wrote.
+					var ver int64
+					var stored string
+					if err := tx.QueryRow(ctx, s.db.q("SELECT version, data FROM {s}.dispatch_menu WHERE code = $1"), string(item.Code)).Scan(&ver, &stored); err != nil {
+						return err
+					}
+					if ver == int64(item.Version) && stored == string(data) {
+						return errLanded
+					}
+				}
 				err = fmt.Errorf("menu item %q exists: %w", item.Code, dispatch.ErrDuplicate)
 			}
 			return err

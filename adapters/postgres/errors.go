@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
+	"reflect"
 	"strings"
 	"time"
 
@@ -178,8 +179,19 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 
 // inTx runs fn in a transaction, retried as retry does. fn may run several
 // times and must not keep state across runs.
+//
+// When an attempt loses its connection at COMMIT, the commit may have
+// landed. The next attempts then run with a context for which
+// commitUncertain is true, and fn may return errLanded when it finds its
+// own write already stored (a create whose client-supplied ID holds
+// identical content): inTx then reports success, as the earlier attempt's
+// write is the caller's.
 func (db *DB) inTx(ctx context.Context, what string, fn func(ctx context.Context, tx pgx.Tx) error) error {
-	return db.retry(ctx, what, func(ctx context.Context) error {
+	uncertain := false
+	err := db.retry(ctx, what, func(ctx context.Context) error {
+		if uncertain {
+			ctx = context.WithValue(ctx, commitUncertainKey{}, true)
+		}
 		tx, err := db.pool.Begin(ctx)
 		if err != nil {
 			return err
@@ -188,6 +200,62 @@ func (db *DB) inTx(ctx context.Context, what string, fn func(ctx context.Context
 		if err := fn(ctx, tx); err != nil {
 			return err
 		}
-		return tx.Commit(ctx)
+		if err := tx.Commit(ctx); err != nil {
+			uncertain = uncertain || isConnLoss(err)
+			return err
+		}
+		return nil
 	})
+	if errors.Is(err, errLanded) {
+		return nil
+	}
+	return err
+}
+
+// errLanded is what a write function returns, under commitUncertain, when it
+// finds that an earlier attempt of the same call committed.
+var errLanded = errors.New("postgres: an earlier attempt of this write committed")
+
+type commitUncertainKey struct{}
+
+// commitUncertain reports whether an earlier attempt of the write running
+// under ctx lost its connection at COMMIT, so that it may have landed.
+func commitUncertain(ctx context.Context) bool {
+	v, _ := ctx.Value(commitUncertainKey{}).(bool)
+	return v
+}
+
+// landedCreate reports whether a create that found its ID taken by stored
+// should count as an earlier attempt's landed write: only after an
+// uncertain commit, and only when stored holds what the create asked for
+// (times to the microsecond the database keeps, empty slices as nil).
+func landedCreate(ctx context.Context, stored, requested any) bool {
+	return commitUncertain(ctx) && reflect.DeepEqual(normalized(stored), normalized(requested))
+}
+
+// normalized returns a copy of the struct v with its time.Time fields
+// truncated to microseconds in UTC and its empty slices nil.
+func normalized(v any) any {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Struct {
+		return v
+	}
+	cp := reflect.New(rv.Type()).Elem()
+	cp.Set(rv)
+	for i := range cp.NumField() {
+		f := cp.Field(i)
+		if !f.CanSet() {
+			continue
+		}
+		switch {
+		case f.Type() == reflect.TypeOf(time.Time{}):
+			t := f.Interface().(time.Time)
+			if !t.IsZero() {
+				f.Set(reflect.ValueOf(t.Truncate(time.Microsecond).UTC()))
+			}
+		case f.Kind() == reflect.Slice && f.Len() == 0:
+			f.Set(reflect.Zero(f.Type()))
+		}
+	}
+	return cp.Interface()
 }

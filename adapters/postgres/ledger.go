@@ -517,7 +517,11 @@ func metadataOf(b []byte) (map[string]string, error) {
 // posting the account (uvarint length, bytes), the side (1 byte), the asset
 // code (uvarint length, bytes), the scale (1 byte) and the units (varint).
 func encodePostings(ps []ledger.PostingRecord) []byte {
-	b := make([]byte, 0, 40*len(ps))
+	return appendPostings(make([]byte, 0, 40*len(ps)), ps)
+}
+
+// appendPostings appends encodePostings(ps) to b.
+func appendPostings(b []byte, ps []ledger.PostingRecord) []byte {
 	for _, p := range ps {
 		b = binary.AppendUvarint(b, uint64(len(p.Account)))
 		b = append(b, p.Account...)

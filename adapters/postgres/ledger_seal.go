@@ -79,7 +79,11 @@ func (s *LedgerStore) sealLocked(ctx context.Context, tx pgx.Tx, st *ledger.Acco
 		return err
 	}
 	b := &pgx.Batch{}
-	if len(entries) > 0 {
+	if pg := pgConnOf(tx); len(entries) >= copyMin && pg != nil {
+		if err := copyEntries(ctx, s.db, pg, entries); err != nil {
+			return err
+		}
+	} else if len(entries) > 0 {
 		b.Queue(s.db.q(insertEntriesSQL), entryArgs(entries)...)
 	}
 	b.Queue(s.db.q("DELETE FROM {s}.ledger_pending WHERE account = $1 AND transfer = ANY($2)"), string(st.ID), done)

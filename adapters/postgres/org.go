@@ -232,7 +232,10 @@ func (s *OrgStore) CreateNode(ctx context.Context, n org.Node, c org.Change) err
 // insertNode checks and inserts one node with its roll-up row, and counts
 // it (when active) up the tree.
 func (t *orgTx) insertNode(n org.Node) error {
-	if _, err := t.s.node(t.ctx, t.tx, n.ID); err == nil {
+	if old, err := t.s.node(t.ctx, t.tx, n.ID); err == nil {
+		if landedCreate(t.ctx, old, n) {
+			return errLanded
+		}
 		return fmt.Errorf("field id: node %q already exists: %w", n.ID, org.ErrDuplicate)
 	} else if !errors.Is(err, org.ErrNotFound) {
 		return err

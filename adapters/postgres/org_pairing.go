@@ -43,7 +43,10 @@ func (s *OrgStore) pairing(ctx context.Context, q queryer, id string) (org.Pairi
 
 // insertPairing checks and inserts p and counts it at its node and up.
 func (t *orgTx) insertPairing(p org.Pairing) error {
-	if _, err := t.s.pairing(t.ctx, t.tx, p.ID); err == nil {
+	if old, err := t.s.pairing(t.ctx, t.tx, p.ID); err == nil {
+		if landedCreate(t.ctx, old, p) {
+			return errLanded
+		}
 		return fmt.Errorf("field id: pairing %q already exists: %w", p.ID, org.ErrDuplicate)
 	} else if !errors.Is(err, org.ErrNotFound) {
 		return err

@@ -63,7 +63,10 @@ func (s *OrgStore) team(ctx context.Context, q queryer, id org.TeamID) (org.Team
 // checkTeam checks a new team against the stored rows and returns its
 // anchor's path.
 func (t *orgTx) checkTeam(tm org.Team) (string, error) {
-	if _, err := t.s.team(t.ctx, t.tx, tm.ID); err == nil {
+	if old, err := t.s.team(t.ctx, t.tx, tm.ID); err == nil {
+		if landedCreate(t.ctx, old, tm) {
+			return "", errLanded
+		}
 		return "", fmt.Errorf("field id: team %q already exists: %w", tm.ID, org.ErrDuplicate)
 	} else if !errors.Is(err, org.ErrNotFound) {
 		return "", err

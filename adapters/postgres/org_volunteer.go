@@ -47,7 +47,10 @@ func (s *OrgStore) volunteer(ctx context.Context, q queryer, id org.VolunteerID)
 // insertVolunteer checks and inserts v, counting it (when active) at its
 // home and up.
 func (t *orgTx) insertVolunteer(v org.Volunteer) error {
-	if _, err := t.s.volunteer(t.ctx, t.tx, v.ID); err == nil {
+	if old, err := t.s.volunteer(t.ctx, t.tx, v.ID); err == nil {
+		if landedCreate(t.ctx, old, v) {
+			return errLanded
+		}
 		return fmt.Errorf("field id: volunteer %q already exists: %w", v.ID, org.ErrDuplicate)
 	} else if !errors.Is(err, org.ErrNotFound) {
 		return err
