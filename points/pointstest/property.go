@@ -27,8 +27,18 @@ const MinSequences = 200
 // ledger and lots; stock is never negative and accounts for every unit;
 // nothing is awarded twice.
 func Property(t *testing.T, newStore func(t *testing.T) points.Store, newLedger func(t *testing.T) ledger.Store) {
+	PropertyN(t, MinSequences, newStore, newLedger)
+}
+
+// PropertyN is Property with at least sequences random sequences instead of
+// MinSequences, for an adapter whose sequences are slow (a networked
+// database under the race detector, say). sequences must be positive.
+func PropertyN(t *testing.T, sequences int, newStore func(t *testing.T) points.Store, newLedger func(t *testing.T) ledger.Store) {
+	if sequences < 1 {
+		t.Fatalf("pointstest: PropertyN: sequences must be positive, got %d", sequences)
+	}
 	var runs atomic.Int64
-	for runs.Load() < MinSequences {
+	for runs.Load() < int64(sequences) {
 		rapid.Check(t, func(rt *rapid.T) {
 			e := NewEnv(rt, newStore(t), newLedger(t), nil)
 			m := &machine{e: e, rt: rt, stock: 3}
@@ -52,7 +62,7 @@ func Property(t *testing.T, newStore func(t *testing.T) points.Store, newLedger 
 		})
 	}
 	t.Logf("property: %d sequences", runs.Load())
-	require.GreaterOrEqual(t, runs.Load(), int64(MinSequences))
+	require.GreaterOrEqual(t, runs.Load(), int64(sequences))
 }
 
 var propVolunteers = []org.VolunteerID{"V1", "V2", "V3"}
