@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/civicloop/civicloop/ledger"
@@ -429,13 +430,54 @@ type postingJSON struct {
 	Units   int64  `json:"units"`
 }
 
+// postingsArg is the postings column of ps: the JSON array
+// json.Marshal makes of ps as []postingJSON, byte for byte, written by hand
+// because a batch writes one per transfer and reflection costs more than
+// the rest of the row.
 func postingsArg(ps []ledger.PostingRecord) (string, error) {
-	js := make([]postingJSON, len(ps))
+	b := make([]byte, 0, 80*len(ps)+2)
+	b = append(b, '[')
 	for i, p := range ps {
-		js[i] = postingJSON{string(p.Account), uint8(p.Side), p.Asset.Code, p.Asset.Scale, p.Units}
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"account":`...)
+		var err error
+		if b, err = appendJSONString(b, string(p.Account)); err != nil {
+			return "", err
+		}
+		b = append(b, `,"side":`...)
+		b = strconv.AppendUint(b, uint64(p.Side), 10)
+		b = append(b, `,"asset":`...)
+		if b, err = appendJSONString(b, p.Asset.Code); err != nil {
+			return "", err
+		}
+		b = append(b, `,"scale":`...)
+		b = strconv.AppendInt(b, int64(p.Asset.Scale), 10)
+		b = append(b, `,"units":`...)
+		b = strconv.AppendInt(b, p.Units, 10)
+		b = append(b, '}')
 	}
-	b, err := json.Marshal(js)
-	return string(b), err
+	b = append(b, ']')
+	return string(b), nil
+}
+
+// appendJSONString appends s as json.Marshal writes it: printable ASCII
+// other than the characters it escapes goes as it is, anything else
+// through json.Marshal itself.
+func appendJSONString(b []byte, s string) ([]byte, error) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, err := json.Marshal(s)
+			if err != nil {
+				return nil, err
+			}
+			return append(b, q...), nil
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"'), nil
 }
 
 func postingsCol(s string) ([]ledger.PostingRecord, error) {
@@ -501,6 +543,10 @@ func (lt *ledgerTx) prefetch(calls ...[]ledger.Command) error {
 	n := 0
 	for _, cmds := range calls {
 		n += len(cmds)
+	}
+	// A transfer writes two entries; more postings grow the slice.
+	if cap(lt.entries) < 2*n {
+		lt.entries = make([]ledger.EntryRecord, 0, 2*n)
 	}
 	var (
 		xids  = make([]string, 0, 2*n)
@@ -680,10 +726,14 @@ func (lt *ledgerTx) PutEntry(e ledger.EntryRecord) error {
 // flush writes what the rules changed: new and changed transfers, new
 // entries, changed account states. New rows go in multi-row INSERTs.
 func (lt *ledgerTx) flush() error {
-	var (
-		xargs = make([]any, 0, len(lt.dirtyXfers)*transferArgs)
-		nx    int
-	)
+	// The argument lists go in one buffer the writer keeps from batch to
+	// batch; it is cleared on the way out so that it holds no record alive.
+	w := lt.tx.w
+	args := w.args[:0]
+	defer func() {
+		clear(args[:cap(args)])
+		w.args = args[:0]
+	}()
 	for _, t := range lt.dirtyXfers {
 		if t.stored {
 			if err := updateTransfer(lt.tx, t.rec); err != nil {
@@ -692,32 +742,31 @@ func (lt *ledgerTx) flush() error {
 			continue
 		}
 		var err error
-		if xargs, err = appendTransferArgs(xargs, t.rec); err != nil {
+		if args, err = appendTransferArgs(args, t.rec); err != nil {
 			return fmt.Errorf("transfer %q: %w", t.rec.ID, err)
 		}
-		nx++
 	}
-	if err := insertRows(lt.tx, `INSERT INTO ledger_transfers (`+transferCols+`) VALUES `, transferArgs, xargs); err != nil {
+	if err := insertRows(lt.tx, `INSERT INTO ledger_transfers (`+transferCols+`) VALUES `, transferArgs, args); err != nil {
 		return fmt.Errorf("transfers: %w", err)
 	}
-	eargs := make([]any, 0, len(lt.entries)*entryArgs)
+	args = args[:0]
 	for i := range lt.entries {
 		e := &lt.entries[i]
-		eargs = append(eargs, string(e.Account), e.Seq, string(e.Transfer), e.Units, e.Balance, e.Version,
+		args = append(args, string(e.Account), e.Seq, string(e.Transfer), e.Units, e.Balance, e.Version,
 			timeArg(e.RecordedAt), timeArg(e.EffectiveAt), e.Hash[:])
 	}
-	if err := insertRows(lt.tx, `INSERT INTO ledger_entries (`+entryCols+`) VALUES `, entryArgs, eargs); err != nil {
+	if err := insertRows(lt.tx, `INSERT INTO ledger_entries (`+entryCols+`) VALUES `, entryArgs, args); err != nil {
 		return fmt.Errorf("entries: %w", err)
 	}
-	aargs := make([]any, 0, len(lt.dirtyAccts)*accountArgs)
+	args = args[:0]
 	for _, st := range lt.dirtyAccts {
-		aargs = append(aargs, string(st.ID), boolArg(st.Closed), st.Balance, st.PendingDebits,
+		args = append(args, string(st.ID), boolArg(st.Closed), st.Balance, st.PendingDebits,
 			st.PendingCredits, st.Version, st.Entries, st.LastHash[:])
 	}
 	err := execRows(lt.tx, `UPDATE ledger_accounts SET closed = v.column2, balance = v.column3,
 		pending_debits = v.column4, pending_credits = v.column5, version = v.column6,
 		entries = v.column7, last_hash = v.column8 FROM (VALUES `,
-		`) AS v WHERE ledger_accounts.id = v.column1`, accountArgs, aargs)
+		`) AS v WHERE ledger_accounts.id = v.column1`, accountArgs, args)
 	if err != nil {
 		return fmt.Errorf("accounts: %w", err)
 	}

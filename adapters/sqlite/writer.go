@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net/url"
@@ -66,6 +67,19 @@ type writer struct {
 	// stmts caches statements prepared on conn; only the writer goroutine
 	// (and Open, before it starts) touches it.
 	stmts map[string]*sql.Stmt
+	// raw is the driver's connection under conn, and rawStmts the driver
+	// statements prepared on it. The writer goroutine is the only user of
+	// conn (it holds the pool's only connection for the life of the
+	// writer), so it runs its hot statements (transaction control, the
+	// ledger's multi-row writes) on raw directly: database/sql would lock,
+	// check and convert every argument of every call, which for a batch of
+	// transfers costs more than binding them. nv is the argument buffer
+	// those calls reuse.
+	raw      driver.Conn
+	rawStmts map[string]driver.StmtExecContext
+	nv       []driver.NamedValue
+	// args is the buffer the ledger's flush builds its argument lists in.
+	args []any
 	// queries caches multi-row statement texts (see valuesQuery).
 	queries map[valuesKey]string
 	// depth numbers nested savepoints.
@@ -101,10 +115,22 @@ func openWriter(ctx context.Context, abs string, o *Options) (*writer, error) {
 	}
 	w := &writer{
 		db: db, conn: conn, maxBatch: o.MaxBatch,
-		reqs:    make(chan *writeReq, o.MaxBatch),
-		exited:  make(chan struct{}),
-		stmts:   make(map[string]*sql.Stmt),
-		queries: make(map[valuesKey]string),
+		reqs:     make(chan *writeReq, o.MaxBatch),
+		exited:   make(chan struct{}),
+		stmts:    make(map[string]*sql.Stmt),
+		rawStmts: make(map[string]driver.StmtExecContext),
+		queries:  make(map[valuesKey]string),
+	}
+	if err := conn.Raw(func(dc any) error {
+		c, ok := dc.(driver.Conn)
+		if !ok {
+			return fmt.Errorf("driver connection %T is not a driver.Conn", dc)
+		}
+		w.raw = c
+		return nil
+	}); err != nil {
+		w.closeConn()
+		return nil, fmt.Errorf("sqlite: open %q: %w", abs, err)
 	}
 	if err := w.setUp(ctx, abs, o); err != nil {
 		w.closeConn()
@@ -198,6 +224,9 @@ func (w *writer) close() error {
 }
 
 func (w *writer) closeConn() error {
+	for _, s := range w.rawStmts {
+		_ = s.(driver.Stmt).Close()
+	}
 	for _, s := range w.stmts {
 		_ = s.Close()
 	}
@@ -397,7 +426,7 @@ func (w *writer) rollback() {
 // prepared once: parsing it again for every commit costs more than running
 // it.
 func (w *writer) control(query string) error {
-	_, err := (&wtx{w: w}).exec(query)
+	_, err := (&wtx{w: w}).execValues(query, nil)
 	return err
 }
 
@@ -419,6 +448,52 @@ func (tx *wtx) stmt(query string) (*sql.Stmt, error) {
 	}
 	tx.w.stmts[query] = s
 	return s, nil
+}
+
+// rawStmt returns the driver statement for query, prepared on the
+// writer's driver connection once.
+func (tx *wtx) rawStmt(query string) (driver.StmtExecContext, error) {
+	if s, ok := tx.w.rawStmts[query]; ok {
+		return s, nil
+	}
+	var (
+		ds  driver.Stmt
+		err error
+	)
+	if cp, ok := tx.w.raw.(driver.ConnPrepareContext); ok {
+		ds, err = cp.PrepareContext(context.Background(), query)
+	} else {
+		ds, err = tx.w.raw.Prepare(query)
+	}
+	if err != nil {
+		return nil, err
+	}
+	s, ok := ds.(driver.StmtExecContext)
+	if !ok {
+		_ = ds.Close()
+		return nil, fmt.Errorf("sqlite: driver statement %T cannot run with a context", ds)
+	}
+	tx.w.rawStmts[query] = s
+	return s, nil
+}
+
+// execValues runs a statement that returns no rows on the driver
+// connection, without database/sql. Every argument must already be a value
+// the driver binds as it is: int64, float64, bool, string, []byte or nil
+// (timeArg, boolArg and the ID conversions produce only those).
+func (tx *wtx) execValues(query string, args []any) (driver.Result, error) {
+	s, err := tx.rawStmt(query)
+	if err != nil {
+		return nil, err
+	}
+	nv := tx.w.nv[:0]
+	for i, a := range args {
+		nv = append(nv, driver.NamedValue{Ordinal: i + 1, Value: a})
+	}
+	r, err := s.ExecContext(context.Background(), nv)
+	clear(nv) // keep no argument alive until the next call
+	tx.w.nv = nv[:0]
+	return r, err
 }
 
 // exec runs a statement that returns no rows.
@@ -459,22 +534,22 @@ func (tx *wtx) savepoint(fn func() error) (err error) {
 	w.depth++
 	name := "sp" + strconv.Itoa(w.depth)
 	defer func() { w.depth-- }()
-	if _, err := tx.exec("SAVEPOINT " + name); err != nil {
+	if _, err := tx.execValues("SAVEPOINT "+name, nil); err != nil {
 		return fmt.Errorf("%w: savepoint: %w", errTxLost, err)
 	}
 	if err = call(fn); err != nil {
 		if errors.Is(err, errTxLost) {
 			return err
 		}
-		if _, rerr := tx.exec("ROLLBACK TO " + name); rerr != nil {
+		if _, rerr := tx.execValues("ROLLBACK TO "+name, nil); rerr != nil {
 			return fmt.Errorf("%w: %w (rollback: %w)", errTxLost, err, rerr)
 		}
-		if _, rerr := tx.exec("RELEASE " + name); rerr != nil {
+		if _, rerr := tx.execValues("RELEASE "+name, nil); rerr != nil {
 			return fmt.Errorf("%w: %w (release: %w)", errTxLost, err, rerr)
 		}
 		return err
 	}
-	if _, rerr := tx.exec("RELEASE " + name); rerr != nil {
+	if _, rerr := tx.execValues("RELEASE "+name, nil); rerr != nil {
 		return fmt.Errorf("%w: release: %w", errTxLost, rerr)
 	}
 	return nil
@@ -487,7 +562,8 @@ func insertRows(tx *wtx, query string, cols int, args []any) error {
 }
 
 // execRows runs prefix + a VALUES list + suffix over rows of cols values
-// each, flattened in args. A statement carries 64 or 16 rows, or the last
+// each, flattened in args, through execValues (so args hold driver values
+// only). A statement carries 64 or 16 rows, or the last
 // fewer than 16 rows at once, so that a few prepared statements serve every
 // count while each row costs a fraction of a statement: a single transfer
 // writes its two entries with one statement, not two.
@@ -501,7 +577,7 @@ func execRows(tx *wtx, prefix, suffix string, cols int, args []any) error {
 		case n >= 16:
 			rows = 16
 		}
-		if _, err := tx.exec(tx.w.valuesQuery(prefix, suffix, cols, rows), args[:rows*cols]...); err != nil {
+		if _, err := tx.execValues(tx.w.valuesQuery(prefix, suffix, cols, rows), args[:rows*cols]); err != nil {
 			return err
 		}
 		args = args[rows*cols:]
