@@ -1,11 +1,13 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"runtime"
 	"strconv"
@@ -76,10 +78,12 @@ type writer struct {
 	// transfers costs more than binding them. nv is the argument buffer
 	// those calls reuse.
 	raw      driver.Conn
-	rawStmts map[string]driver.StmtExecContext
+	rawStmts map[string]driver.Stmt
 	nv       []driver.NamedValue
-	// args is the buffer the ledger's flush builds its argument lists in.
+	// args is the buffer the ledger's flush builds its argument lists in,
+	// and lt the ledgerTx every ledger pass reuses (see newLedgerTx).
 	args []any
+	lt   *ledgerTx
 	// queries caches multi-row statement texts (see valuesQuery).
 	queries map[valuesKey]string
 	// depth numbers nested savepoints.
@@ -118,7 +122,7 @@ func openWriter(ctx context.Context, abs string, o *Options) (*writer, error) {
 		reqs:     make(chan *writeReq, o.MaxBatch),
 		exited:   make(chan struct{}),
 		stmts:    make(map[string]*sql.Stmt),
-		rawStmts: make(map[string]driver.StmtExecContext),
+		rawStmts: make(map[string]driver.Stmt),
 		queries:  make(map[valuesKey]string),
 	}
 	if err := conn.Raw(func(dc any) error {
@@ -225,7 +229,7 @@ func (w *writer) close() error {
 
 func (w *writer) closeConn() error {
 	for _, s := range w.rawStmts {
-		_ = s.(driver.Stmt).Close()
+		_ = s.Close()
 	}
 	for _, s := range w.stmts {
 		_ = s.Close()
@@ -452,7 +456,7 @@ func (tx *wtx) stmt(query string) (*sql.Stmt, error) {
 
 // rawStmt returns the driver statement for query, prepared on the
 // writer's driver connection once.
-func (tx *wtx) rawStmt(query string) (driver.StmtExecContext, error) {
+func (tx *wtx) rawStmt(query string) (driver.Stmt, error) {
 	if s, ok := tx.w.rawStmts[query]; ok {
 		return s, nil
 	}
@@ -468,13 +472,24 @@ func (tx *wtx) rawStmt(query string) (driver.StmtExecContext, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, ok := ds.(driver.StmtExecContext)
-	if !ok {
-		_ = ds.Close()
-		return nil, fmt.Errorf("sqlite: driver statement %T cannot run with a context", ds)
+	tx.w.rawStmts[query] = ds
+	return ds, nil
+}
+
+// namedValues puts args in the writer's reusable argument buffer.
+func (tx *wtx) namedValues(args []any) []driver.NamedValue {
+	nv := tx.w.nv[:0]
+	for i, a := range args {
+		nv = append(nv, driver.NamedValue{Ordinal: i + 1, Value: a})
 	}
-	tx.w.rawStmts[query] = s
-	return s, nil
+	return nv
+}
+
+// releaseValues drops the arguments from the buffer, so that it keeps no
+// argument alive until the next call.
+func (tx *wtx) releaseValues(nv []driver.NamedValue) {
+	clear(nv)
+	tx.w.nv = nv[:0]
 }
 
 // execValues runs a statement that returns no rows on the driver
@@ -482,18 +497,101 @@ func (tx *wtx) rawStmt(query string) (driver.StmtExecContext, error) {
 // the driver binds as it is: int64, float64, bool, string, []byte or nil
 // (timeArg, boolArg and the ID conversions produce only those).
 func (tx *wtx) execValues(query string, args []any) (driver.Result, error) {
-	s, err := tx.rawStmt(query)
+	ds, err := tx.rawStmt(query)
 	if err != nil {
 		return nil, err
 	}
-	nv := tx.w.nv[:0]
-	for i, a := range args {
-		nv = append(nv, driver.NamedValue{Ordinal: i + 1, Value: a})
+	s, ok := ds.(driver.StmtExecContext)
+	if !ok {
+		return nil, fmt.Errorf("sqlite: driver statement %T cannot run with a context", ds)
 	}
+	nv := tx.namedValues(args)
 	r, err := s.ExecContext(context.Background(), nv)
-	clear(nv) // keep no argument alive until the next call
-	tx.w.nv = nv[:0]
+	tx.releaseValues(nv)
 	return r, err
+}
+
+// queryValues runs a query on the driver connection, as execValues runs a
+// statement, and calls each for every row it returns.
+func (tx *wtx) queryValues(query string, args []any, each func(valuesRow) error) (err error) {
+	ds, err := tx.rawStmt(query)
+	if err != nil {
+		return err
+	}
+	s, ok := ds.(driver.StmtQueryContext)
+	if !ok {
+		return fmt.Errorf("sqlite: driver statement %T cannot query with a context", ds)
+	}
+	nv := tx.namedValues(args)
+	rows, err := s.QueryContext(context.Background(), nv)
+	tx.releaseValues(nv)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, rows.Close()) }()
+	row := valuesRow(make([]driver.Value, len(rows.Columns())))
+	for {
+		if err := rows.Next(row); err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			return err
+		}
+		if err := each(row); err != nil {
+			return err
+		}
+	}
+}
+
+// valuesRow is a row read by queryValues. Its Scan stores the driver's
+// values in the destination types the ledger's scans use.
+type valuesRow []driver.Value
+
+func (r valuesRow) Scan(dest ...any) error {
+	if len(dest) != len(r) {
+		return fmt.Errorf("sqlite: scan: %d destinations for %d columns", len(dest), len(r))
+	}
+	for i, d := range dest {
+		v := r[i]
+		ok := false
+		switch d := d.(type) {
+		case *string:
+			var s string
+			if s, ok = v.(string); ok {
+				*d = s
+			}
+		case *int64:
+			var n int64
+			if n, ok = v.(int64); ok {
+				*d = n
+			}
+		case *int32:
+			var n int64
+			if n, ok = v.(int64); ok && int64(int32(n)) == n {
+				*d = int32(n)
+			} else {
+				ok = false
+			}
+		case *bool:
+			var n int64
+			if n, ok = v.(int64); ok && (n == 0 || n == 1) {
+				*d = n == 1
+			} else {
+				ok = false
+			}
+		case *[]byte:
+			var b []byte
+			if b, ok = v.([]byte); ok {
+				*d = bytes.Clone(b)
+			} else if v == nil {
+				*d, ok = nil, true
+			}
+		}
+		if !ok {
+			return fmt.Errorf("%w: column %d: cannot store %T in %T", ErrCorrupt, i, v, d)
+		}
+	}
+	return nil
 }
 
 // exec runs a statement that returns no rows.
