@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/civicloop/civicloop/ledger"
@@ -429,13 +430,54 @@ type postingJSON struct {
 	Units   int64  `json:"units"`
 }
 
+// postingsArg is the postings column of ps: the JSON array
+// json.Marshal makes of ps as []postingJSON, byte for byte, written by hand
+// because a batch writes one per transfer and reflection costs more than
+// the rest of the row.
 func postingsArg(ps []ledger.PostingRecord) (string, error) {
-	js := make([]postingJSON, len(ps))
+	b := make([]byte, 0, 80*len(ps)+2)
+	b = append(b, '[')
 	for i, p := range ps {
-		js[i] = postingJSON{string(p.Account), uint8(p.Side), p.Asset.Code, p.Asset.Scale, p.Units}
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"account":`...)
+		var err error
+		if b, err = appendJSONString(b, string(p.Account)); err != nil {
+			return "", err
+		}
+		b = append(b, `,"side":`...)
+		b = strconv.AppendUint(b, uint64(p.Side), 10)
+		b = append(b, `,"asset":`...)
+		if b, err = appendJSONString(b, p.Asset.Code); err != nil {
+			return "", err
+		}
+		b = append(b, `,"scale":`...)
+		b = strconv.AppendInt(b, int64(p.Asset.Scale), 10)
+		b = append(b, `,"units":`...)
+		b = strconv.AppendInt(b, p.Units, 10)
+		b = append(b, '}')
 	}
-	b, err := json.Marshal(js)
-	return string(b), err
+	b = append(b, ']')
+	return string(b), nil
+}
+
+// appendJSONString appends s as json.Marshal writes it: printable ASCII
+// other than the characters it escapes goes as it is, anything else
+// through json.Marshal itself.
+func appendJSONString(b []byte, s string) ([]byte, error) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, err := json.Marshal(s)
+			if err != nil {
+				return nil, err
+			}
+			return append(b, q...), nil
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"'), nil
 }
 
 func postingsCol(s string) ([]ledger.PostingRecord, error) {
@@ -474,6 +516,13 @@ type ledgerTx struct {
 	// not find, so that the rules' lookups of new IDs cost no query.
 	noAccount  map[ledger.AccountID]bool
 	noTransfer map[ledger.TransferID]bool
+	// Working space of prefetch, and a slab of txTransfers for a pass's
+	// new transfers (see newLedgerTx).
+	seenX map[ledger.TransferID]bool
+	seenA map[ledger.AccountID]bool
+	xids  []string
+	aids  []string
+	xfers []txTransfer
 }
 
 type txTransfer struct {
@@ -482,15 +531,61 @@ type txTransfer struct {
 	dirty  bool
 }
 
+// newLedgerTx returns the writer's ledgerTx, emptied, for one pass. Only
+// the writer goroutine makes one, and a pass ends before the next begins,
+// so the writer keeps a single ledgerTx and reuses its maps and slices
+// from batch to batch instead of growing new ones for every batch.
 func newLedgerTx(tx *wtx) *ledgerTx {
-	return &ledgerTx{
-		tx:         tx,
-		accounts:   make(map[ledger.AccountID]*ledger.AccountState),
-		isDirty:    make(map[*ledger.AccountState]bool),
-		transfers:  make(map[ledger.TransferID]*txTransfer),
-		noAccount:  make(map[ledger.AccountID]bool),
-		noTransfer: make(map[ledger.TransferID]bool),
+	lt := tx.w.lt
+	if lt == nil {
+		lt = &ledgerTx{
+			accounts:   make(map[ledger.AccountID]*ledger.AccountState),
+			isDirty:    make(map[*ledger.AccountState]bool),
+			transfers:  make(map[ledger.TransferID]*txTransfer),
+			noAccount:  make(map[ledger.AccountID]bool),
+			noTransfer: make(map[ledger.TransferID]bool),
+			seenX:      make(map[ledger.TransferID]bool),
+			seenA:      make(map[ledger.AccountID]bool),
+		}
+		tx.w.lt = lt
 	}
+	lt.reset()
+	lt.tx = tx
+	return lt
+}
+
+// reset empties lt, keeping the space of its maps and slices but no
+// reference to what the last pass held.
+func (lt *ledgerTx) reset() {
+	lt.tx = nil
+	clear(lt.accounts)
+	clear(lt.isDirty)
+	clear(lt.transfers)
+	clear(lt.noAccount)
+	clear(lt.noTransfer)
+	clear(lt.seenX)
+	clear(lt.seenA)
+	clear(lt.dirtyAccts)
+	lt.dirtyAccts = lt.dirtyAccts[:0]
+	clear(lt.dirtyXfers)
+	lt.dirtyXfers = lt.dirtyXfers[:0]
+	clear(lt.entries)
+	lt.entries = lt.entries[:0]
+	clear(lt.xfers)
+	lt.xfers = lt.xfers[:0]
+	clear(lt.xids)
+	lt.xids = lt.xids[:0]
+	clear(lt.aids)
+	lt.aids = lt.aids[:0]
+}
+
+// newTxTransfer returns a zero txTransfer from lt's slab.
+func (lt *ledgerTx) newTxTransfer() *txTransfer {
+	if len(lt.xfers) < cap(lt.xfers) {
+		lt.xfers = lt.xfers[:len(lt.xfers)+1]
+		return &lt.xfers[len(lt.xfers)-1]
+	}
+	return new(txTransfer)
 }
 
 // prefetch loads, in one query each, the transfers cmds name (their IDs
@@ -502,12 +597,20 @@ func (lt *ledgerTx) prefetch(calls ...[]ledger.Command) error {
 	for _, cmds := range calls {
 		n += len(cmds)
 	}
+	// A transfer writes two entries; more postings grow the slice.
+	if cap(lt.entries) < 2*n {
+		lt.entries = make([]ledger.EntryRecord, 0, 2*n)
+	}
+	if cap(lt.xfers) < n {
+		lt.xfers = make([]txTransfer, 0, n)
+	}
 	var (
-		xids  = make([]string, 0, 2*n)
-		aids  []string
-		seenX = make(map[ledger.TransferID]bool, 2*n)
-		seenA = make(map[ledger.AccountID]bool)
+		xids  = lt.xids
+		aids  = lt.aids
+		seenX = lt.seenX
+		seenA = lt.seenA
 	)
+	defer func() { lt.xids, lt.aids = xids, aids }()
 	for _, cmds := range calls {
 		for i := range cmds {
 			c := &cmds[i]
@@ -551,20 +654,16 @@ func (lt *ledgerTx) prefetchTransfers(ids []string) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	rows, err := lt.queryIDs(`SELECT id FROM ledger_transfers WHERE id IN `, ids)
-	if err != nil {
-		return err
-	}
 	var found []string
-	for rows.Next() {
+	err := lt.queryIDs(`SELECT id FROM ledger_transfers WHERE id IN `, ids, func(r valuesRow) error {
 		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
+		if err := r.Scan(&id); err != nil {
 			return err
 		}
 		found = append(found, id)
-	}
-	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	for _, id := range found {
@@ -581,19 +680,14 @@ func (lt *ledgerTx) prefetchAccounts(ids []string) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	rows, err := lt.queryIDs(`SELECT `+accountStateCols+` FROM ledger_accounts WHERE id IN `, ids)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
+	return lt.queryIDs(`SELECT `+accountStateCols+` FROM ledger_accounts WHERE id IN `, ids, func(r valuesRow) error {
 		st := new(ledger.AccountState)
-		if err := scanAccountState(rows, st); err != nil {
+		if err := scanAccountState(r, st); err != nil {
 			return err
 		}
 		lt.accounts[st.ID] = st
-	}
-	return rows.Err()
+		return nil
+	})
 }
 
 // listMax is the longest ID list bound as one placeholder per ID; longer
@@ -601,20 +695,21 @@ func (lt *ledgerTx) prefetchAccounts(ids []string) error {
 // every length.
 const listMax = 16
 
-// queryIDs runs prefix + a list of ids ("... WHERE id IN ").
-func (lt *ledgerTx) queryIDs(prefix string, ids []string) (*sql.Rows, error) {
+// queryIDs runs prefix + a list of ids ("... WHERE id IN ") on the driver
+// connection and calls each for every row.
+func (lt *ledgerTx) queryIDs(prefix string, ids []string, each func(valuesRow) error) error {
 	if len(ids) > listMax {
 		arg, err := json.Marshal(ids)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		return lt.tx.query(prefix+`(SELECT value FROM json_each(?))`, string(arg))
+		return lt.tx.queryValues(prefix+`(SELECT value FROM json_each(?))`, []any{string(arg)}, each)
 	}
 	args := make([]any, len(ids))
 	for i, id := range ids {
 		args[i] = id
 	}
-	return lt.tx.query(lt.tx.w.listQuery(prefix, len(ids)), args...)
+	return lt.tx.queryValues(lt.tx.w.listQuery(prefix, len(ids)), args, each)
 }
 
 func (lt *ledgerTx) Account(id ledger.AccountID) (*ledger.AccountState, error) {
@@ -661,7 +756,7 @@ func (lt *ledgerTx) PutAccount(st *ledger.AccountState) error {
 func (lt *ledgerTx) PutTransfer(r *ledger.TransferRecord) error {
 	t, ok := lt.transfers[r.ID]
 	if !ok {
-		t = &txTransfer{}
+		t = lt.newTxTransfer()
 		lt.transfers[r.ID] = t
 	}
 	t.rec = r
@@ -680,10 +775,15 @@ func (lt *ledgerTx) PutEntry(e ledger.EntryRecord) error {
 // flush writes what the rules changed: new and changed transfers, new
 // entries, changed account states. New rows go in multi-row INSERTs.
 func (lt *ledgerTx) flush() error {
-	var (
-		xargs = make([]any, 0, len(lt.dirtyXfers)*transferArgs)
-		nx    int
-	)
+	// The argument lists go in one buffer the writer keeps from batch to
+	// batch; it is cleared on the way out so that it holds no record alive.
+	w := lt.tx.w
+	args := w.args[:0]
+	defer func() {
+		clear(args[:cap(args)])
+		w.args = args[:0]
+	}()
+	var tb [3]timeBox
 	for _, t := range lt.dirtyXfers {
 		if t.stored {
 			if err := updateTransfer(lt.tx, t.rec); err != nil {
@@ -692,36 +792,52 @@ func (lt *ledgerTx) flush() error {
 			continue
 		}
 		var err error
-		if xargs, err = appendTransferArgs(xargs, t.rec); err != nil {
+		if args, err = appendTransferArgs(args, t.rec, &tb); err != nil {
 			return fmt.Errorf("transfer %q: %w", t.rec.ID, err)
 		}
-		nx++
 	}
-	if err := insertRows(lt.tx, `INSERT INTO ledger_transfers (`+transferCols+`) VALUES `, transferArgs, xargs); err != nil {
+	if err := insertRows(lt.tx, `INSERT INTO ledger_transfers (`+transferCols+`) VALUES `, transferArgs, args); err != nil {
 		return fmt.Errorf("transfers: %w", err)
 	}
-	eargs := make([]any, 0, len(lt.entries)*entryArgs)
+	args = args[:0]
+	// The entries of a batch mostly share their times: box each once.
+	var rec, eff timeBox
 	for i := range lt.entries {
 		e := &lt.entries[i]
-		eargs = append(eargs, string(e.Account), e.Seq, string(e.Transfer), e.Units, e.Balance, e.Version,
-			timeArg(e.RecordedAt), timeArg(e.EffectiveAt), e.Hash[:])
+		args = append(args, string(e.Account), e.Seq, string(e.Transfer), e.Units, e.Balance, e.Version,
+			rec.arg(e.RecordedAt), eff.arg(e.EffectiveAt), e.Hash[:])
 	}
-	if err := insertRows(lt.tx, `INSERT INTO ledger_entries (`+entryCols+`) VALUES `, entryArgs, eargs); err != nil {
+	if err := insertRows(lt.tx, `INSERT INTO ledger_entries (`+entryCols+`) VALUES `, entryArgs, args); err != nil {
 		return fmt.Errorf("entries: %w", err)
 	}
-	aargs := make([]any, 0, len(lt.dirtyAccts)*accountArgs)
+	args = args[:0]
 	for _, st := range lt.dirtyAccts {
-		aargs = append(aargs, string(st.ID), boolArg(st.Closed), st.Balance, st.PendingDebits,
+		args = append(args, string(st.ID), boolArg(st.Closed), st.Balance, st.PendingDebits,
 			st.PendingCredits, st.Version, st.Entries, st.LastHash[:])
 	}
 	err := execRows(lt.tx, `UPDATE ledger_accounts SET closed = v.column2, balance = v.column3,
 		pending_debits = v.column4, pending_credits = v.column5, version = v.column6,
 		entries = v.column7, last_hash = v.column8 FROM (VALUES `,
-		`) AS v WHERE ledger_accounts.id = v.column1`, accountArgs, aargs)
+		`) AS v WHERE ledger_accounts.id = v.column1`, accountArgs, args)
 	if err != nil {
 		return fmt.Errorf("accounts: %w", err)
 	}
 	return nil
+}
+
+// timeBox is timeArg that reuses the value it made last for an equal
+// time.Time, sparing an allocation per row when rows share a time.
+type timeBox struct {
+	t   time.Time
+	v   any
+	set bool
+}
+
+func (b *timeBox) arg(t time.Time) any {
+	if !b.set || t != b.t {
+		b.t, b.v, b.set = t, timeArg(t), true
+	}
+	return b.v
 }
 
 const (
@@ -730,7 +846,7 @@ const (
 	accountArgs  = 8  // id and the state columns flush updates
 )
 
-func appendTransferArgs(args []any, r *ledger.TransferRecord) ([]any, error) {
+func appendTransferArgs(args []any, r *ledger.TransferRecord, tb *[3]timeBox) ([]any, error) {
 	meta, err := metaArg(r.Metadata)
 	if err != nil {
 		return nil, err
@@ -740,7 +856,7 @@ func appendTransferArgs(args []any, r *ledger.TransferRecord) ([]any, error) {
 		return nil, err
 	}
 	return append(args, string(r.ID), int64(r.Kind), int64(r.Status), string(r.Ref), r.Units, r.Reason,
-		r.Principal, postings, meta, timeArg(r.RecordedAt), timeArg(r.EffectiveAt), timeArg(r.HoldUntil),
+		r.Principal, postings, meta, tb[0].arg(r.RecordedAt), tb[1].arg(r.EffectiveAt), tb[2].arg(r.HoldUntil),
 		r.Fingerprint[:], r.PostedUnits, string(r.ResolvedBy), string(r.ReversedBy), r.RefusalCode,
 		r.RefusalMessage), nil
 }

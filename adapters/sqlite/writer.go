@@ -1,10 +1,13 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"runtime"
 	"strconv"
@@ -66,6 +69,21 @@ type writer struct {
 	// stmts caches statements prepared on conn; only the writer goroutine
 	// (and Open, before it starts) touches it.
 	stmts map[string]*sql.Stmt
+	// raw is the driver's connection under conn, and rawStmts the driver
+	// statements prepared on it. The writer goroutine is the only user of
+	// conn (it holds the pool's only connection for the life of the
+	// writer), so it runs its hot statements (transaction control, the
+	// ledger's multi-row writes) on raw directly: database/sql would lock,
+	// check and convert every argument of every call, which for a batch of
+	// transfers costs more than binding them. nv is the argument buffer
+	// those calls reuse.
+	raw      driver.Conn
+	rawStmts map[string]driver.Stmt
+	nv       []driver.NamedValue
+	// args is the buffer the ledger's flush builds its argument lists in,
+	// and lt the ledgerTx every ledger pass reuses (see newLedgerTx).
+	args []any
+	lt   *ledgerTx
 	// queries caches multi-row statement texts (see valuesQuery).
 	queries map[valuesKey]string
 	// depth numbers nested savepoints.
@@ -101,10 +119,22 @@ func openWriter(ctx context.Context, abs string, o *Options) (*writer, error) {
 	}
 	w := &writer{
 		db: db, conn: conn, maxBatch: o.MaxBatch,
-		reqs:    make(chan *writeReq, o.MaxBatch),
-		exited:  make(chan struct{}),
-		stmts:   make(map[string]*sql.Stmt),
-		queries: make(map[valuesKey]string),
+		reqs:     make(chan *writeReq, o.MaxBatch),
+		exited:   make(chan struct{}),
+		stmts:    make(map[string]*sql.Stmt),
+		rawStmts: make(map[string]driver.Stmt),
+		queries:  make(map[valuesKey]string),
+	}
+	if err := conn.Raw(func(dc any) error {
+		c, ok := dc.(driver.Conn)
+		if !ok {
+			return fmt.Errorf("driver connection %T is not a driver.Conn", dc)
+		}
+		w.raw = c
+		return nil
+	}); err != nil {
+		w.closeConn()
+		return nil, fmt.Errorf("sqlite: open %q: %w", abs, err)
 	}
 	if err := w.setUp(ctx, abs, o); err != nil {
 		w.closeConn()
@@ -198,6 +228,9 @@ func (w *writer) close() error {
 }
 
 func (w *writer) closeConn() error {
+	for _, s := range w.rawStmts {
+		_ = s.Close()
+	}
 	for _, s := range w.stmts {
 		_ = s.Close()
 	}
@@ -397,7 +430,7 @@ func (w *writer) rollback() {
 // prepared once: parsing it again for every commit costs more than running
 // it.
 func (w *writer) control(query string) error {
-	_, err := (&wtx{w: w}).exec(query)
+	_, err := (&wtx{w: w}).execValues(query, nil)
 	return err
 }
 
@@ -419,6 +452,146 @@ func (tx *wtx) stmt(query string) (*sql.Stmt, error) {
 	}
 	tx.w.stmts[query] = s
 	return s, nil
+}
+
+// rawStmt returns the driver statement for query, prepared on the
+// writer's driver connection once.
+func (tx *wtx) rawStmt(query string) (driver.Stmt, error) {
+	if s, ok := tx.w.rawStmts[query]; ok {
+		return s, nil
+	}
+	var (
+		ds  driver.Stmt
+		err error
+	)
+	if cp, ok := tx.w.raw.(driver.ConnPrepareContext); ok {
+		ds, err = cp.PrepareContext(context.Background(), query)
+	} else {
+		ds, err = tx.w.raw.Prepare(query)
+	}
+	if err != nil {
+		return nil, err
+	}
+	tx.w.rawStmts[query] = ds
+	return ds, nil
+}
+
+// namedValues puts args in the writer's reusable argument buffer.
+func (tx *wtx) namedValues(args []any) []driver.NamedValue {
+	nv := tx.w.nv[:0]
+	for i, a := range args {
+		nv = append(nv, driver.NamedValue{Ordinal: i + 1, Value: a})
+	}
+	return nv
+}
+
+// releaseValues drops the arguments from the buffer, so that it keeps no
+// argument alive until the next call.
+func (tx *wtx) releaseValues(nv []driver.NamedValue) {
+	clear(nv)
+	tx.w.nv = nv[:0]
+}
+
+// execValues runs a statement that returns no rows on the driver
+// connection, without database/sql. Every argument must already be a value
+// the driver binds as it is: int64, float64, bool, string, []byte or nil
+// (timeArg, boolArg and the ID conversions produce only those).
+func (tx *wtx) execValues(query string, args []any) (driver.Result, error) {
+	ds, err := tx.rawStmt(query)
+	if err != nil {
+		return nil, err
+	}
+	s, ok := ds.(driver.StmtExecContext)
+	if !ok {
+		return nil, fmt.Errorf("sqlite: driver statement %T cannot run with a context", ds)
+	}
+	nv := tx.namedValues(args)
+	r, err := s.ExecContext(context.Background(), nv)
+	tx.releaseValues(nv)
+	return r, err
+}
+
+// queryValues runs a query on the driver connection, as execValues runs a
+// statement, and calls each for every row it returns.
+func (tx *wtx) queryValues(query string, args []any, each func(valuesRow) error) (err error) {
+	ds, err := tx.rawStmt(query)
+	if err != nil {
+		return err
+	}
+	s, ok := ds.(driver.StmtQueryContext)
+	if !ok {
+		return fmt.Errorf("sqlite: driver statement %T cannot query with a context", ds)
+	}
+	nv := tx.namedValues(args)
+	rows, err := s.QueryContext(context.Background(), nv)
+	tx.releaseValues(nv)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, rows.Close()) }()
+	row := valuesRow(make([]driver.Value, len(rows.Columns())))
+	for {
+		if err := rows.Next(row); err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			return err
+		}
+		if err := each(row); err != nil {
+			return err
+		}
+	}
+}
+
+// valuesRow is a row read by queryValues. Its Scan stores the driver's
+// values in the destination types the ledger's scans use.
+type valuesRow []driver.Value
+
+func (r valuesRow) Scan(dest ...any) error {
+	if len(dest) != len(r) {
+		return fmt.Errorf("sqlite: scan: %d destinations for %d columns", len(dest), len(r))
+	}
+	for i, d := range dest {
+		v := r[i]
+		ok := false
+		switch d := d.(type) {
+		case *string:
+			var s string
+			if s, ok = v.(string); ok {
+				*d = s
+			}
+		case *int64:
+			var n int64
+			if n, ok = v.(int64); ok {
+				*d = n
+			}
+		case *int32:
+			var n int64
+			if n, ok = v.(int64); ok && int64(int32(n)) == n {
+				*d = int32(n)
+			} else {
+				ok = false
+			}
+		case *bool:
+			var n int64
+			if n, ok = v.(int64); ok && (n == 0 || n == 1) {
+				*d = n == 1
+			} else {
+				ok = false
+			}
+		case *[]byte:
+			var b []byte
+			if b, ok = v.([]byte); ok {
+				*d = bytes.Clone(b)
+			} else if v == nil {
+				*d, ok = nil, true
+			}
+		}
+		if !ok {
+			return fmt.Errorf("%w: column %d: cannot store %T in %T", ErrCorrupt, i, v, d)
+		}
+	}
+	return nil
 }
 
 // exec runs a statement that returns no rows.
@@ -459,22 +632,22 @@ func (tx *wtx) savepoint(fn func() error) (err error) {
 	w.depth++
 	name := "sp" + strconv.Itoa(w.depth)
 	defer func() { w.depth-- }()
-	if _, err := tx.exec("SAVEPOINT " + name); err != nil {
+	if _, err := tx.execValues("SAVEPOINT "+name, nil); err != nil {
 		return fmt.Errorf("%w: savepoint: %w", errTxLost, err)
 	}
 	if err = call(fn); err != nil {
 		if errors.Is(err, errTxLost) {
 			return err
 		}
-		if _, rerr := tx.exec("ROLLBACK TO " + name); rerr != nil {
+		if _, rerr := tx.execValues("ROLLBACK TO "+name, nil); rerr != nil {
 			return fmt.Errorf("%w: %w (rollback: %w)", errTxLost, err, rerr)
 		}
-		if _, rerr := tx.exec("RELEASE " + name); rerr != nil {
+		if _, rerr := tx.execValues("RELEASE "+name, nil); rerr != nil {
 			return fmt.Errorf("%w: %w (release: %w)", errTxLost, err, rerr)
 		}
 		return err
 	}
-	if _, rerr := tx.exec("RELEASE " + name); rerr != nil {
+	if _, rerr := tx.execValues("RELEASE "+name, nil); rerr != nil {
 		return fmt.Errorf("%w: release: %w", errTxLost, rerr)
 	}
 	return nil
@@ -487,7 +660,8 @@ func insertRows(tx *wtx, query string, cols int, args []any) error {
 }
 
 // execRows runs prefix + a VALUES list + suffix over rows of cols values
-// each, flattened in args. A statement carries 64 or 16 rows, or the last
+// each, flattened in args, through execValues (so args hold driver values
+// only). A statement carries 64 or 16 rows, or the last
 // fewer than 16 rows at once, so that a few prepared statements serve every
 // count while each row costs a fraction of a statement: a single transfer
 // writes its two entries with one statement, not two.
@@ -501,7 +675,7 @@ func execRows(tx *wtx, prefix, suffix string, cols int, args []any) error {
 		case n >= 16:
 			rows = 16
 		}
-		if _, err := tx.exec(tx.w.valuesQuery(prefix, suffix, cols, rows), args[:rows*cols]...); err != nil {
+		if _, err := tx.execValues(tx.w.valuesQuery(prefix, suffix, cols, rows), args[:rows*cols]); err != nil {
 			return err
 		}
 		args = args[rows*cols:]
