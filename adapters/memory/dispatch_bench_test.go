@@ -11,6 +11,7 @@ import (
 	"github.com/civicloop/civicloop/adapters/memory"
 	"github.com/civicloop/civicloop/dispatch"
 	"github.com/civicloop/civicloop/dispatch/dispatchtest"
+	"github.com/civicloop/civicloop/internal/cputime"
 	"github.com/civicloop/civicloop/org"
 )
 
@@ -30,7 +31,7 @@ func BenchmarkOrderLoop(b *testing.B) {
 		return o
 	}
 	b.ReportAllocs()
-	cpu := processCPU()
+	cpu := cputime.Process()
 	for b.Loop() {
 		o := must(f.Service.PlaceOrder(ctx, f.Resident, req))
 		o = must(f.Service.Fire(ctx, f.Desk, dispatch.Command{Order: o.ID, Trigger: dispatch.TriggerDispatch}))
@@ -40,7 +41,7 @@ func BenchmarkOrderLoop(b *testing.B) {
 		o = must(f.Service.Fire(ctx, f.Resident, dispatch.Command{Order: o.ID, Trigger: dispatch.TriggerEvaluate, Evaluation: verdict}))
 		must(f.Service.Fire(ctx, f.Desk, dispatch.Command{Order: o.ID, Trigger: dispatch.TriggerShowcase}))
 	}
-	reportCPU(b, processCPU()-cpu)
+	reportCPU(b, cputime.Process()-cpu)
 }
 
 // reportCPU reports the process CPU time (all threads, GC included) per
@@ -99,7 +100,7 @@ func BenchmarkRoute(b *testing.B) {
 	cands := 0
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu := processCPU()
+	cpu := cputime.Process()
 	k := 0
 	for b.Loop() {
 		cs, err := matcher.Match(ctx, orders[k%m])
@@ -109,7 +110,7 @@ func BenchmarkRoute(b *testing.B) {
 		cands += len(cs)
 		k++
 	}
-	reportCPU(b, processCPU()-cpu)
+	reportCPU(b, cputime.Process()-cpu)
 	b.ReportMetric(float64(cands)/float64(k), "cands/op")
 }
 
@@ -140,12 +141,12 @@ func BenchmarkSweep(b *testing.B) {
 		}
 		now := dispatchtest.Start.Add(3 * time.Hour)
 		b.StartTimer()
-		start := processCPU()
+		start := cputime.Process()
 		res, err := f.Service.Sweep(ctx, now)
 		if err != nil {
 			b.Fatal(err)
 		}
-		cpu += processCPU() - start
+		cpu += cputime.Process() - start
 		swept = res.Returned
 	}
 	if swept != open {

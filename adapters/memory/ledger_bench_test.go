@@ -11,6 +11,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/civicloop/civicloop/adapters/memory"
+	"github.com/civicloop/civicloop/internal/cputime"
 	"github.com/civicloop/civicloop/ledger"
 )
 
@@ -68,7 +69,7 @@ func BenchmarkTransfer(b *testing.B) {
 	amount := decimal.New(125, -2)
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu := processCPU()
+	cpu := cputime.Process()
 	for i := 0; i < b.N; i++ {
 		from, to := accts[i&1], accts[1-i&1]
 		_, err := svc.Transfer(ctx, ledger.TransferRequest{ID: ids[i], Postings: []ledger.Posting{
@@ -79,7 +80,7 @@ func BenchmarkTransfer(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	ledgerReportCPU(b, processCPU()-cpu, b.N, "cpu-ns/op")
+	ledgerReportCPU(b, cputime.Process()-cpu, b.N, "cpu-ns/op")
 }
 
 // BenchmarkTransferBatch measures transfers applied in batches of 1,000.
@@ -102,9 +103,9 @@ func BenchmarkTransferBatch(b *testing.B) {
 			reqs[i] = ledger.TransferRequest{ID: ledger.TransferID("b" + strconv.Itoa(n) + "-" + strconv.Itoa(i)), Postings: ps}
 		}
 		b.StartTimer()
-		c := processCPU()
+		c := cputime.Process()
 		res, err := svc.TransferBatch(ctx, reqs)
-		cpu += processCPU() - c
+		cpu += cputime.Process() - c
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -125,7 +126,7 @@ func BenchmarkTransferParallel(b *testing.B) {
 	var seq atomic.Int64
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu := processCPU()
+	cpu := cputime.Process()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			i := seq.Add(1)
@@ -142,7 +143,7 @@ func BenchmarkTransferParallel(b *testing.B) {
 		}
 	})
 	// All cores' CPU time: what the transfers cost, not how fast they went.
-	ledgerReportCPU(b, processCPU()-cpu, b.N, "cpu-ns/op")
+	ledgerReportCPU(b, cputime.Process()-cpu, b.N, "cpu-ns/op")
 }
 
 // ledgerHeapInUse returns the live heap after a full collection.

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/civicloop/civicloop/adapters/memory"
+	"github.com/civicloop/civicloop/internal/cputime"
 	"github.com/civicloop/civicloop/org"
 )
 
@@ -166,7 +167,7 @@ func BenchmarkWithin(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu := processCPU()
+	cpu := cputime.Process()
 	k := 0
 	for b.Loop() {
 		if _, err := n.svc.Within(ctx, scopes[k%m], nodes[k%m]); err != nil {
@@ -174,7 +175,7 @@ func BenchmarkWithin(b *testing.B) {
 		}
 		k++
 	}
-	reportCPU(b, processCPU()-cpu)
+	reportCPU(b, cputime.Process()-cpu)
 }
 
 // BenchmarkRollup reads the roll-up of a random node of any tier.
@@ -194,7 +195,7 @@ func BenchmarkRollup(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu := processCPU()
+	cpu := cputime.Process()
 	k := 0
 	for b.Loop() {
 		if _, err := n.svc.Rollup(ctx, ids[k%m]); err != nil {
@@ -202,7 +203,7 @@ func BenchmarkRollup(b *testing.B) {
 		}
 		k++
 	}
-	reportCPU(b, processCPU()-cpu)
+	reportCPU(b, cputime.Process()-cpu)
 }
 
 // BenchmarkTeamsServing finds the teams serving a random station for a
@@ -220,7 +221,7 @@ func BenchmarkTeamsServing(b *testing.B) {
 	found := 0
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu := processCPU()
+	cpu := cputime.Process()
 	k := 0
 	for b.Loop() {
 		ts, err := n.svc.TeamsServing(ctx, nodes[k%m], skills[k%m])
@@ -230,6 +231,6 @@ func BenchmarkTeamsServing(b *testing.B) {
 		found += len(ts)
 		k++
 	}
-	reportCPU(b, processCPU()-cpu)
+	reportCPU(b, cputime.Process()-cpu)
 	b.ReportMetric(float64(found)/float64(k), "teams/op")
 }

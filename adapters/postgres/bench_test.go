@@ -15,6 +15,7 @@ import (
 
 	"github.com/civicloop/civicloop/dispatch"
 	"github.com/civicloop/civicloop/dispatch/dispatchtest"
+	"github.com/civicloop/civicloop/internal/cputime"
 	"github.com/civicloop/civicloop/ledger"
 )
 
@@ -58,7 +59,7 @@ func benchLedger(b *testing.B, n int) (*ledger.Service, []ledger.AccountID) {
 // cores.
 func reportTransfers(b *testing.B, n int64, cpu time.Duration) {
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "transfers/s")
-	if used := processCPU() - cpu; cpu > 0 && n > 0 {
+	if used := cputime.Process() - cpu; cpu > 0 && n > 0 {
 		b.ReportMetric(float64(used.Nanoseconds())/float64(n), "cpu-ns/transfer")
 	}
 }
@@ -70,7 +71,7 @@ func BenchmarkPostgresTransfer(b *testing.B) {
 	one := decimal.NewFromInt(1)
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu := processCPU()
+	cpu := cputime.Process()
 	for i := range b.N {
 		from, to := ids[i%2], ids[1-i%2]
 		if _, err := svc.Transfer(ctx, ledger.TransferRequest{ID: ledger.TransferID(fmt.Sprintf("b-%d", i)), Postings: ledger.Move(pointsAsset, from, to, one)}); err != nil {
@@ -91,7 +92,7 @@ func BenchmarkPostgresTransferBatch(b *testing.B) {
 	reqs := make([]ledger.TransferRequest, per)
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu := processCPU()
+	cpu := cputime.Process()
 	for i := range b.N {
 		for j := range reqs {
 			from, to := ids[(i+j)%50], ids[(i+j+1)%50]
@@ -126,7 +127,7 @@ func BenchmarkPostgresTransferParallel(b *testing.B) {
 	b.SetParallelism(procs)
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu := processCPU()
+	cpu := cputime.Process()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			n := seq.Add(1)

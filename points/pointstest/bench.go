@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/civicloop/civicloop/internal/cputime"
 	"github.com/civicloop/civicloop/ledger"
 	"github.com/civicloop/civicloop/org"
 	"github.com/civicloop/civicloop/points"
@@ -53,13 +54,13 @@ func BenchConfirmRecord(b *testing.B, newStores NewStores) {
 	runtime.GC() // the set-up's garbage is not the benchmark's
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu := cpuTime()
+	cpu := cputime.Process()
 	for i := 0; i < b.N; i++ {
 		if _, err := e.Svc.Confirm(e.Ctx, admin, ids[i]); err != nil {
 			b.Fatal(err)
 		}
 	}
-	reportCPU(b, cpuTime()-cpu, b.N, "cpu-ns/op")
+	reportCPU(b, cputime.Process()-cpu, b.N, "cpu-ns/op")
 }
 
 // reportCPU reports process CPU time per unit, which a loaded machine
@@ -86,7 +87,7 @@ func BenchRedeem(b *testing.B, newStores NewStores) {
 	runtime.GC() // the set-up's garbage is not the benchmark's
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu := cpuTime()
+	cpu := cputime.Process()
 	for i := 0; i < b.N; i++ {
 		v := vs[i%len(vs)]
 		red, err := e.Svc.Redeem(e.Ctx, Vol(v), it.ID, v)
@@ -97,7 +98,7 @@ func BenchRedeem(b *testing.B, newStores NewStores) {
 			b.Fatal(err)
 		}
 	}
-	reportCPU(b, cpuTime()-cpu, b.N, "cpu-ns/op")
+	reportCPU(b, cputime.Process()-cpu, b.N, "cpu-ns/op")
 }
 
 // BenchExpireSweep expires lots lots (BenchVolunteers volunteers, lots /
@@ -112,9 +113,9 @@ func BenchExpireSweep(b *testing.B, newStores NewStores, lots int) {
 		e, vs := sweepSetup(b, newStores, per)
 		runtime.GC()
 		b.StartTimer()
-		start := cpuTime()
+		start := cputime.Process()
 		rep, err := e.Svc.ExpireLots(e.Ctx, Start.Add(1000*24*time.Hour))
-		cpu += cpuTime() - start
+		cpu += cputime.Process() - start
 		if err != nil {
 			b.Fatal(err)
 		}

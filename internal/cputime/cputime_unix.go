@@ -1,15 +1,15 @@
 //go:build unix
 
-package pointstest
+package cputime
 
 import (
 	"syscall"
 	"time"
 )
 
-// cpuTime returns the CPU time (user + system) the process has used, or 0
-// when the platform does not tell.
-func cpuTime() time.Duration {
+// Process returns the user and system CPU time the process has used so
+// far, or 0 when the platform does not tell.
+func Process() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
