@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // The writer owns the only read-write connection. Callers queue write
@@ -91,7 +92,17 @@ type writer struct {
 
 	// commits counts transactions committed, for tests and stats.
 	commits atomic.Int64
+	// inflight counts callers inside queue: queued, running, or released
+	// but not yet returned. run waits briefly for the ones not yet in
+	// the queue before it starts a batch (see gatherLate).
+	inflight atomic.Int64
+	// lateWait is lateWait; tests change it.
+	lateWait time.Duration
 }
+
+// lateWait bounds how long run waits for callers that are expected but
+// not yet queued before it starts a batch without them (see gatherLate).
+const lateWait = 200 * time.Microsecond
 
 // pageSize is the page size of new files.
 const pageSize = 4096
@@ -118,7 +129,7 @@ func openWriter(ctx context.Context, abs string, o *Options) (*writer, error) {
 		return nil, fmt.Errorf("sqlite: open %q: %w", abs, openError(err))
 	}
 	w := &writer{
-		db: db, conn: conn, maxBatch: o.MaxBatch,
+		db: db, conn: conn, maxBatch: o.MaxBatch, lateWait: lateWait,
 		reqs:     make(chan *writeReq, o.MaxBatch),
 		exited:   make(chan struct{}),
 		stmts:    make(map[string]*sql.Stmt),
@@ -196,6 +207,8 @@ func (w *writer) queue(ctx context.Context, r *writeReq) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	w.inflight.Add(1)
+	defer w.inflight.Add(-1)
 	w.mu.RLock()
 	if w.closed {
 		w.mu.RUnlock()
@@ -242,6 +255,9 @@ func (w *writer) closeConn() error {
 func (w *writer) run() {
 	defer close(w.exited)
 	batch := make([]*writeReq, 0, w.maxBatch)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	expect := int64(1)
 	for first := range w.reqs {
 		batch = append(batch[:0], first)
 	gather:
@@ -256,7 +272,17 @@ func (w *writer) run() {
 				break gather
 			}
 		}
+		var waited bool
+		batch, waited = w.gatherLate(batch, expect, timer)
 		w.commit(batch)
+		// The callers in flight now (those of this batch, and those queued
+		// or queueing behind it) are likely to write again at once: the
+		// next batch waits a little for them. After a wait that brought
+		// nobody, the next batch does not wait.
+		expect = w.inflight.Load()
+		if waited {
+			expect = 1
+		}
 		for _, r := range batch {
 			close(r.done)
 		}
@@ -266,6 +292,42 @@ func (w *writer) run() {
 		// instead of the one after it.
 		runtime.Gosched()
 	}
+}
+
+// gatherLate adds to batch the requests of callers that are expected but
+// not yet queued, waiting for them at most w.lateWait, so that they share
+// this commit instead of each waiting a whole commit for the next one.
+// Because every caller waits for its commit before it writes again, the
+// requests queued when the writer is free are usually only those of the
+// callers that were not in the previous batch; without this wait, callers
+// settle into two groups taking turns, each paying for its own sync.
+//
+// expect is the number of callers in flight when the previous batch was
+// released. A batch already as large as that and as the number of callers
+// in flight now starts at once, so a lone caller never waits. gatherLate
+// reports whether it waited the whole w.lateWait and got nothing.
+func (w *writer) gatherLate(batch []*writeReq, expect int64, timer *time.Timer) ([]*writeReq, bool) {
+	want := func() int {
+		return int(min(max(expect, w.inflight.Load()), int64(w.maxBatch)))
+	}
+	if len(batch) >= want() {
+		return batch, false
+	}
+	n := len(batch)
+	timer.Reset(w.lateWait)
+	defer timer.Stop()
+	for len(batch) < want() {
+		select {
+		case r, ok := <-w.reqs:
+			if !ok {
+				return batch, false
+			}
+			batch = append(batch, r)
+		case <-timer.C:
+			return batch, len(batch) == n
+		}
+	}
+	return batch, false
 }
 
 // commit runs batch in shared transactions until every request has its

@@ -375,3 +375,45 @@ func TestWriterStrictBatchWithoutGroupIsolatesFailures(t *testing.T) {
 	require.NoError(t, errs[2])
 	require.Equal(t, map[string]int{"a": 1, "b": 2}, scratchKeys(t, db))
 }
+
+// A caller in flight but not yet queued (here a stand-in counted by hand)
+// makes the writer wait for it, and its request joins the same commit.
+func TestWriterWaitsForLateCaller(t *testing.T) {
+	db := openTestDB(t)
+	db.w.lateWait = time.Minute
+	before := db.w.commits.Load()
+	db.w.inflight.Add(1) // the late caller, on its way
+	first := make(chan error, 1)
+	go func() { first <- db.w.do(context.Background(), insert("early", 1)) }()
+	time.Sleep(20 * time.Millisecond)
+	select {
+	case err := <-first:
+		t.Fatalf("the early request was committed without waiting for the late one: %v", err)
+	default:
+	}
+	db.w.inflight.Add(-1) // it arrives
+	require.NoError(t, db.w.do(context.Background(), insert("late", 2)))
+	require.NoError(t, <-first)
+	require.Equal(t, before+1, db.w.commits.Load(), "both requests in one commit")
+	require.Len(t, scratchKeys(t, db), 2)
+}
+
+// The wait for a caller that does not come is bounded, and a lone caller
+// does not wait at all.
+func TestWriterLateWaitIsBounded(t *testing.T) {
+	db := openTestDB(t)
+	db.w.lateWait = 50 * time.Millisecond
+	db.w.inflight.Add(1) // a caller that never comes
+	start := time.Now()
+	require.NoError(t, db.w.do(context.Background(), insert("a", 1)))
+	require.GreaterOrEqual(t, time.Since(start), 50*time.Millisecond)
+	db.w.inflight.Add(-1)
+
+	db.w.lateWait = time.Minute
+	start = time.Now()
+	for i := range 5 {
+		require.NoError(t, db.w.do(context.Background(), insert(fmt.Sprint("b", i), i)))
+	}
+	require.Less(t, time.Since(start), 30*time.Second, "a lone caller waited")
+	require.Len(t, scratchKeys(t, db), 6)
+}
