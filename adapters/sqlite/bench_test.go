@@ -13,6 +13,7 @@ import (
 
 	"github.com/civicloop/civicloop/dispatch"
 	"github.com/civicloop/civicloop/dispatch/dispatchtest"
+	"github.com/civicloop/civicloop/internal/cputime"
 	"github.com/civicloop/civicloop/ledger"
 	"github.com/civicloop/civicloop/org"
 	"github.com/civicloop/civicloop/points/pointstest"
@@ -36,7 +37,7 @@ func benchLedger(b *testing.B) (*DB, *ledger.Service) {
 // where the platform tells it, process CPU time per transfer since cpu0.
 func reportTransfers(b *testing.B, n int, cpu0 time.Duration) {
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "transfers/s")
-	if cpu := cpuTime() - cpu0; cpu > 0 && n > 0 {
+	if cpu := cputime.Process() - cpu0; cpu > 0 && n > 0 {
 		b.ReportMetric(float64(cpu.Microseconds())/float64(n), "cpu-µs/transfer")
 	}
 }
@@ -47,7 +48,7 @@ func BenchmarkSQLiteTransfer(b *testing.B) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	i := 0
-	cpu0 := cpuTime()
+	cpu0 := cputime.Process()
 	for b.Loop() {
 		if _, err := svc.Transfer(ctx, award(fmt.Sprint("t", i), volunteer(i%benchVolunteers), "1.25")); err != nil {
 			b.Fatal(err)
@@ -66,7 +67,7 @@ func BenchmarkSQLiteTransferBatch(b *testing.B) {
 	reqs := make([]ledger.TransferRequest, batch)
 	b.ReportAllocs()
 	n := 0
-	cpu0 := cpuTime()
+	cpu0 := cputime.Process()
 	for b.Loop() {
 		for j := range reqs {
 			reqs[j] = award(fmt.Sprint("b", n+j), volunteer((n+j)%benchVolunteers), "1.25")
@@ -96,7 +97,7 @@ func BenchmarkSQLiteTransferParallel(b *testing.B) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := cputime.Process()
 	for w := range workers {
 		wg.Add(1)
 		go func() {
