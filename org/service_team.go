@@ -328,8 +328,9 @@ func (s *Service) Memberships(ctx context.Context, v VolunteerID) ([]Membership,
 	return ms, nil
 }
 
-// IsLeader reports whether volunteer v leads team: the check dispatch and
-// points make before letting a team leader act.
+// IsLeader reports whether volunteer v leads team. It makes *Service a
+// LeaderChecker: a DefaultPolicy with Leaders set asks it before letting a
+// team-leader actor act for a team.
 func (s *Service) IsLeader(ctx context.Context, team TeamID, v VolunteerID) (bool, error) {
 	t, err := s.Team(ctx, team)
 	if err != nil {
