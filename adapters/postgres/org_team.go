@@ -374,15 +374,7 @@ func (s *OrgStore) Members(ctx context.Context, team org.TeamID) ([]org.Membersh
 	if _, err := s.team(ctx, s.db.pool, team); err != nil {
 		return nil, orgErr(err)
 	}
-	rows, err := s.db.pool.Query(ctx, s.db.q("SELECT team, volunteer, role, since FROM {s}.org_members WHERE team = $1 ORDER BY volunteer"), string(team))
-	if err != nil {
-		return nil, orgErr(err)
-	}
-	out, err := pgx.CollectRows(rows, scanMembership)
-	if out == nil && err == nil {
-		out = []org.Membership{}
-	}
-	return out, orgErr(err)
+	return s.memberships(ctx, "team = $1 ORDER BY volunteer", string(team))
 }
 
 // Memberships returns the volunteer's memberships by team ID.
@@ -390,7 +382,13 @@ func (s *OrgStore) Memberships(ctx context.Context, v org.VolunteerID) ([]org.Me
 	if _, err := s.volunteer(ctx, s.db.pool, v); err != nil {
 		return nil, orgErr(err)
 	}
-	rows, err := s.db.pool.Query(ctx, s.db.q("SELECT team, volunteer, role, since FROM {s}.org_members WHERE volunteer = $1 ORDER BY team"), string(v))
+	return s.memberships(ctx, "volunteer = $1 ORDER BY team", string(v))
+}
+
+// memberships returns the memberships matching where (a condition on $1
+// with its ORDER BY), never nil.
+func (s *OrgStore) memberships(ctx context.Context, where, arg string) ([]org.Membership, error) {
+	rows, err := s.db.pool.Query(ctx, s.db.q("SELECT team, volunteer, role, since FROM {s}.org_members WHERE "+where), arg)
 	if err != nil {
 		return nil, orgErr(err)
 	}

@@ -60,35 +60,11 @@ func inOneBatch(t *testing.T, db *DB, fns ...writeFunc) []error {
 // beforeRun called once they are all queued, before any of them runs.
 func inOneBatchCtx(t *testing.T, db *DB, ctx context.Context, beforeRun func(), fns ...writeFunc) []error {
 	t.Helper()
-	release := make(chan struct{})
-	blocked := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		err := db.w.do(context.Background(), func(*wtx) error {
-			close(blocked)
-			<-release
-			return nil
-		})
-		require.NoError(t, err)
-	}()
-	<-blocked
-	errs := make([]error, len(fns))
+	calls := make([]func() error, len(fns))
 	for i, fn := range fns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = db.w.do(ctx, fn)
-		}()
+		calls[i] = func() error { return db.w.do(ctx, fn) }
 	}
-	require.Eventually(t, func() bool { return len(db.w.reqs) == len(fns) }, 10*time.Second, time.Millisecond)
-	beforeRun()
-	before := db.w.commits.Load()
-	close(release)
-	wg.Wait()
-	require.Equal(t, before+2, db.w.commits.Load(), "the blocker's batch and then one batch for all queued requests")
-	return errs
+	return queueBehindBlockerThen(t, db, beforeRun, calls...)
 }
 
 func TestWriterGroupsQueuedRequestsInOneCommit(t *testing.T) {
@@ -248,6 +224,13 @@ func TestWriterLoneRequestRollsBackOnError(t *testing.T) {
 // batch. It returns each call's error.
 func queueBehindBlocker(t *testing.T, db *DB, calls ...func() error) []error {
 	t.Helper()
+	return queueBehindBlockerThen(t, db, func() {}, calls...)
+}
+
+// queueBehindBlockerThen is queueBehindBlocker with beforeRun called once
+// every call has queued, before the writer is released.
+func queueBehindBlockerThen(t *testing.T, db *DB, beforeRun func(), calls ...func() error) []error {
+	t.Helper()
 	release := make(chan struct{})
 	blocked := make(chan struct{})
 	var wg sync.WaitGroup
@@ -271,6 +254,7 @@ func queueBehindBlocker(t *testing.T, db *DB, calls ...func() error) []error {
 		}()
 	}
 	require.Eventually(t, func() bool { return len(db.w.reqs) == len(calls) }, 10*time.Second, time.Millisecond)
+	beforeRun()
 	before := db.w.commits.Load()
 	close(release)
 	wg.Wait()
