@@ -13,7 +13,7 @@ import (
 	"github.com/civicloop/civicloop/ledger"
 )
 
-// copyBuf builds the payload of COPY ... FROM STDIN (FORMAT binary): the
+// copyBuf builds the payload of COPY ... FROM STDIN BINARY: the
 // PostgreSQL binary tuple format, written straight into one buffer. It is
 // the cheapest way to hand many rows to the server, for this process (no
 // per-value reflection, no argument arrays) and for the server (no array
@@ -41,7 +41,7 @@ func putCopyBuf(c *copyBuf) {
 	}
 }
 
-// send runs sql, a COPY ... FROM STDIN (FORMAT binary), with c's rows.
+// send runs sql, a COPY ... FROM STDIN BINARY, with c's rows.
 func (c *copyBuf) send(ctx context.Context, pg *pgconn.PgConn, sql string) error {
 	_, err := pg.CopyFrom(ctx, bytes.NewReader(c.bytes()), sql)
 	if err != nil {

@@ -20,12 +20,16 @@ type foreignPool struct{ Pool }
 // entries and deferred changes) and checks what they stored: records
 // round-trip field for field, hash chains verify, a replay is recognised,
 // and a batch mixing new and recorded IDs records only the new ones.
+//
+// With Options.NoCopy the same batches take the pipelined INSERT path and
+// must store the same.
 func TestLedgerBulkCopy(t *testing.T) {
-	for _, foreign := range []bool{false, true} {
-		t.Run(fmt.Sprintf("foreign=%v", foreign), func(t *testing.T) {
+	for _, mode := range []string{"own", "foreign", "nocopy"} {
+		t.Run(mode, func(t *testing.T) {
 			ctx := context.Background()
 			var db *DB
-			if foreign {
+			switch mode {
+			case "foreign":
 				var err error
 				schema := newSchema()
 				db, err = New(ctx, foreignPool{sharedPool(t)}, &Options{Schema: schema, Stores: []string{StoreLedger}})
@@ -34,7 +38,19 @@ func TestLedgerBulkCopy(t *testing.T) {
 					require.NoError(t, db.Close())
 					require.NoError(t, db.DropSchema(context.Background()))
 				})
-			} else {
+			case "nocopy":
+				db = newTestDB(t, &Options{Stores: []string{StoreLedger}, NoCopy: true})
+				tx, err := db.pool.Begin(ctx)
+				require.NoError(t, err)
+				require.Nil(t, db.copyConn(tx), "NoCopy must leave no connection for COPY")
+				require.NoError(t, tx.Rollback(ctx))
+				db.opts.NoCopy = false
+				tx, err = db.pool.Begin(ctx)
+				require.NoError(t, err)
+				require.NotNil(t, db.copyConn(tx), "without NoCopy a transaction offers its connection")
+				require.NoError(t, tx.Rollback(ctx))
+				db.opts.NoCopy = true
+			default:
 				db = newTestDB(t, &Options{Stores: []string{StoreLedger}})
 			}
 			svc, err := ledger.New(db.Ledger(), nil)

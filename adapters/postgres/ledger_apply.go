@@ -218,7 +218,7 @@ func (s *LedgerStore) applyOn(ctx context.Context, q querier, cmds []ledger.Comm
 		ctx:       ctx,
 		s:         s,
 		tx:        q,
-		pg:        pgConnOf(q),
+		pg:        s.db.copyConn(q),
 		accounts:  make(map[ledger.AccountID]*acctSlot),
 		transfers: make(map[ledger.TransferID]*xferSlot, 2*len(cmds)),
 	}
@@ -249,8 +249,12 @@ func (s *LedgerStore) applyOn(ctx context.Context, q querier, cmds []ledger.Comm
 	return results, pending, nil
 }
 
-// pgConnOf returns q's underlying connection.
-func pgConnOf(q querier) *pgconn.PgConn {
+// copyConn returns the connection under q for COPY, or nil when q offers
+// none or Options.NoCopy is set.
+func (db *DB) copyConn(q querier) *pgconn.PgConn {
+	if db.opts.NoCopy {
+		return nil
+	}
 	switch q := q.(type) {
 	case *pgx.Conn:
 		return q.PgConn()
@@ -562,7 +566,7 @@ func (t *applyTx) copyTransfers(ins []*ledger.TransferRecord) error {
 		c.text(r.RefusalCode)
 		c.text(r.RefusalMessage)
 	}
-	return c.send(t.ctx, t.pg, t.s.db.q("COPY {s}.ledger_transfers ("+transferCols+") FROM STDIN (FORMAT binary)"))
+	return c.send(t.ctx, t.pg, t.s.db.q("COPY {s}.ledger_transfers ("+transferCols+") FROM STDIN BINARY"))
 }
 
 // copyEntries inserts entries by COPY on pg.
@@ -583,7 +587,7 @@ func copyEntries(ctx context.Context, db *DB, pg *pgconn.PgConn, es []ledger.Ent
 		c.tstz(e.EffectiveAt)
 		c.bytea(e.Hash[:])
 	}
-	return c.send(ctx, pg, db.q("COPY {s}.ledger_entries ("+entryCols+") FROM STDIN (FORMAT binary)"))
+	return c.send(ctx, pg, db.q("COPY {s}.ledger_entries ("+entryCols+") FROM STDIN BINARY"))
 }
 
 // copyPending inserts the deferred accounts' changes by COPY.
@@ -602,7 +606,7 @@ func (t *applyTx) copyPending() error {
 		c.tstz(p.recorded)
 		c.tstz(p.effective)
 	}
-	return c.send(t.ctx, t.pg, t.s.db.q("COPY {s}.ledger_pending (account, transfer, units, pending_debits, pending_credits, recorded_at, effective_at) FROM STDIN (FORMAT binary)"))
+	return c.send(t.ctx, t.pg, t.s.db.q("COPY {s}.ledger_pending (account, transfer, units, pending_debits, pending_credits, recorded_at, effective_at) FROM STDIN BINARY"))
 }
 
 // queueTransfers queues the insert of new transfer records.

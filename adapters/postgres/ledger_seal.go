@@ -79,7 +79,7 @@ func (s *LedgerStore) sealLocked(ctx context.Context, tx pgx.Tx, st *ledger.Acco
 		return err
 	}
 	b := &pgx.Batch{}
-	if pg := pgConnOf(tx); len(entries) >= copyMin && pg != nil {
+	if pg := s.db.copyConn(tx); len(entries) >= copyMin && pg != nil {
 		if err := copyEntries(ctx, s.db, pg, entries); err != nil {
 			return err
 		}

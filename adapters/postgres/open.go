@@ -54,6 +54,11 @@ type Options struct {
 	// databases that lack it (CockroachDB). Correctness of concurrent
 	// migration then rests on the version table's primary key.
 	NoAdvisoryLock bool
+	// NoCopy sends large ledger batches as pipelined INSERT ... unnest
+	// statements instead of COPY ... FROM STDIN BINARY, for databases
+	// whose COPY is missing or differs inside transactions. Slower for
+	// batches of 64 rows or more; results are the same.
+	NoCopy bool
 }
 
 var schemaName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
