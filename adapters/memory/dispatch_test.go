@@ -261,3 +261,10 @@ func TestEventCodes(t *testing.T) {
 	_, ok = triggerCode("poke")
 	require.False(t, ok)
 }
+
+// TestDispatchHammer: services sharing one store move the same orders at
+// once (see dispatchtest.Hammer).
+func TestDispatchHammer(t *testing.T) {
+	s := NewDispatchStore()
+	dispatchtest.Hammer(t, []dispatch.Store{s, s}, dispatchtest.HammerOptions{})
+}

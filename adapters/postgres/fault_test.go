@@ -14,6 +14,8 @@ import (
 	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/require"
 
+	"github.com/civicloop/civicloop/dispatch"
+	"github.com/civicloop/civicloop/dispatch/dispatchtest"
 	"github.com/civicloop/civicloop/ledger"
 )
 
@@ -180,6 +182,25 @@ func TestFaultTwoServersHammerSameAccounts(t *testing.T) {
 	require.Equal(t, 5, rep.Accounts)
 	checkAcked(t, dbs[0], acked)
 	require.GreaterOrEqual(t, len(acked), 2*8*60, "every request acknowledged")
+}
+
+// TestFaultTwoServersHammerSameOrders: two DBs on separate pools (two
+// servers) move the same orders with 8 goroutines each; every acknowledged
+// transition is stored once and no order skipped a state (see
+// dispatchtest.Hammer).
+func TestFaultTwoServersHammerSameOrders(t *testing.T) {
+	schema := newSchema()
+	t.Cleanup(func() {
+		_, err := sharedPool(t).Exec(context.Background(), "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE")
+		require.NoError(t, err)
+	})
+	var stores []dispatch.Store
+	for i := range 2 {
+		db := openTestDB(t, &Options{Schema: schema, ApplicationName: fmt.Sprintf("%s_srv%d", schema, i), MaxConns: 4,
+			Stores: []string{StoreDispatch}})
+		stores = append(stores, db.Dispatch())
+	}
+	dispatchtest.Hammer(t, stores, dispatchtest.HammerOptions{Workers: 8, Fires: 40})
 }
 
 // TestFaultTerminatedConnections kills the two servers' connections several
