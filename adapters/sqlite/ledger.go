@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/civicloop/civicloop/ledger"
@@ -82,19 +83,44 @@ func (s *LedgerStore) Apply(ctx context.Context, cmds []ledger.Command) ([]ledge
 	if len(cmds) == 0 {
 		return nil, ctx.Err()
 	}
-	a := &applyReq{cmds: cmds}
-	err := s.db.w.queue(ctx, &writeReq{ctx: ctx, fn: a.run, strict: true, group: applyGroup{}, payload: a,
-		done: make(chan struct{})})
+	c := applyCalls.Get().(*applyCall)
+	c.req.ctx, c.cmds = ctx, cmds
+	err := s.db.w.queue(ctx, &c.req)
+	results := c.results
+	c.reset()
+	applyCalls.Put(c)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: ledger: apply %d commands: %w", len(cmds), err)
 	}
-	return a.results, nil
+	return results, nil
 }
 
 // applyReq is one Apply call queued to the writer.
 type applyReq struct {
 	cmds    []ledger.Command
 	results []ledger.Result
+}
+
+// applyCall is an Apply call's request to the writer and its payload in
+// one allocation. Apply takes them from applyCalls and puts them back once
+// the writer has handed the outcome over (see writeReq.done), so that a
+// call allocates neither the request, nor its done channel, nor the
+// function value the writer runs.
+type applyCall struct {
+	req writeReq
+	applyReq
+}
+
+var applyCalls = sync.Pool{New: func() any {
+	c := new(applyCall)
+	c.req = writeReq{fn: c.run, strict: true, group: applyGroup{}, payload: &c.applyReq, done: newDone()}
+	return c
+}}
+
+// reset drops what the call referred to, keeping what every call shares.
+func (c *applyCall) reset() {
+	c.req.ctx, c.req.err = nil, nil
+	c.cmds, c.results = nil, nil
 }
 
 // run applies the call alone, in its own pass over the tables.

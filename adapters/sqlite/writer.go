@@ -46,8 +46,14 @@ type writeReq struct {
 	group   grouper
 	payload any
 	err     error
-	done    chan struct{}
+	// done receives one value when the request has its outcome; it has a
+	// buffer of one (see newDone), so that the writer never waits for the
+	// caller to take it, and a pooled request can use it again.
+	done chan struct{}
 }
+
+// newDone makes a writeReq's done channel.
+func newDone() chan struct{} { return make(chan struct{}, 1) }
 
 // grouper runs several requests in one pass inside the shared transaction.
 // Like a writeFunc it may run more than once and must reset the results it
@@ -193,14 +199,14 @@ func (w *writer) setUp(ctx context.Context, abs string, o *Options) error {
 // before fn runs; once fn has started, do waits for the commit, because
 // interrupting a statement would roll back the other callers' work too.
 func (w *writer) do(ctx context.Context, fn writeFunc) error {
-	return w.queue(ctx, &writeReq{ctx: ctx, fn: fn, done: make(chan struct{})})
+	return w.queue(ctx, &writeReq{ctx: ctx, fn: fn, done: newDone()})
 }
 
 // doStrict is do for a fn that returns every error a statement returned.
 // A batch made only of such requests runs without a savepoint per request
 // (see attemptShared).
 func (w *writer) doStrict(ctx context.Context, fn writeFunc) error {
-	return w.queue(ctx, &writeReq{ctx: ctx, fn: fn, strict: true, done: make(chan struct{})})
+	return w.queue(ctx, &writeReq{ctx: ctx, fn: fn, strict: true, done: newDone()})
 }
 
 func (w *writer) queue(ctx context.Context, r *writeReq) error {
@@ -217,9 +223,15 @@ func (w *writer) queue(ctx context.Context, r *writeReq) error {
 	select {
 	case w.reqs <- r:
 		w.mu.RUnlock()
-	case <-ctx.Done():
-		w.mu.RUnlock()
-		return ctx.Err()
+	default:
+		// The queue is full: wait for a place, or for ctx.
+		select {
+		case w.reqs <- r:
+			w.mu.RUnlock()
+		case <-ctx.Done():
+			w.mu.RUnlock()
+			return ctx.Err()
+		}
 	}
 	<-r.done
 	return r.err
@@ -284,7 +296,9 @@ func (w *writer) run() {
 			expect = 1
 		}
 		for _, r := range batch {
-			close(r.done)
+			// After this send the request belongs to its caller again
+			// (which may reuse it): the writer no longer touches it.
+			r.done <- struct{}{}
 		}
 		clear(batch)
 		// Let the callers just released run before gathering the next

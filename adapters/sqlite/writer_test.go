@@ -322,7 +322,7 @@ func TestWriterStrictBatch(t *testing.T) {
 				}
 				calls[i] = func() error {
 					return db.w.queue(context.Background(), &writeReq{ctx: context.Background(), fn: fn, strict: true,
-						group: scratchGroup{&passes}, payload: p, done: make(chan struct{})})
+						group: scratchGroup{&passes}, payload: p, done: newDone()})
 				}
 			}
 			errs := queueBehindBlocker(t, db, calls...)
