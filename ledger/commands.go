@@ -25,12 +25,49 @@ func (s *Service) Transfer(ctx context.Context, req TransferRequest) (Result, er
 	defer s.oneCommand.Put(one)
 	var ps []PostingRecord
 	if n := len(req.Postings); n > 0 && n <= MaxPostings {
-		ps = make([]PostingRecord, n) // handed over to the store
+		var buf *[]PostingRecord
+		ps, buf = s.newPostings(n) // handed over to the store, or lent
+		defer s.releasePostings(buf, n)
 	}
 	if err := s.transferCommand(&one[0], &req, ps, s.now()); err != nil {
 		return Result{ID: req.ID, Err: err}, err
 	}
 	return s.applyOne(ctx, one)
+}
+
+// newPostings returns n postings for commands, and what to pass to
+// releasePostings after the store's Apply returned: recycled space when the
+// store has PostingsCopied (then buf is not nil), else a new slice, as the
+// store may keep it.
+func (s *Service) newPostings(n int) (ps []PostingRecord, buf *[]PostingRecord) {
+	if !s.reusePostings {
+		return make([]PostingRecord, n), nil
+	}
+	buf, _ = s.postings.Get().(*[]PostingRecord)
+	if buf == nil {
+		buf = new([]PostingRecord)
+	}
+	if cap(*buf) < n {
+		*buf = make([]PostingRecord, n)
+	}
+	return (*buf)[:n], buf
+}
+
+// releasePostings keeps buf from newPostings, of which the first n were
+// used, for a later call. It clears their strings, field by field for the
+// write barrier (see clearCommand), so that the pool keeps no caller's IDs
+// alive.
+func (s *Service) releasePostings(buf *[]PostingRecord, n int) {
+	if buf == nil {
+		return
+	}
+	ps := (*buf)[:n]
+	for i := range ps {
+		ps[i].Account, ps[i].Asset.Code = "", ""
+	}
+	if cap(ps) <= 2*MaxBatch {
+		s.postings.Put(buf)
+	}
 }
 
 // TransferBatch applies many transfers and holds in order in one store
@@ -53,7 +90,8 @@ func (s *Service) TransferBatch(ctx context.Context, reqs []TransferRequest) ([]
 			total += n
 		}
 	}
-	all := make([]PostingRecord, total)
+	all, buf := s.newPostings(total)
+	defer s.releasePostings(buf, total)
 	// The commands are only lent to the store, so their space is reused
 	// from batch to batch (cleared after use: see batchCommands).
 	cmds := s.batchCommands(len(reqs))

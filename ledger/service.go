@@ -63,6 +63,11 @@ type Service struct {
 	batches sync.Pool
 	// lazyFingerprints is true when the store has FingerprintsOnDemand.
 	lazyFingerprints bool
+	// postings recycles the postings of Transfer and TransferBatch
+	// (*[]PostingRecord) when reusePostings, that is when the store has
+	// PostingsCopied.
+	postings      sync.Pool
+	reusePostings bool
 }
 
 // New returns a Service over store. opts may be nil.
@@ -75,7 +80,8 @@ func New(store Store, opts *Options) (*Service, error) {
 		return nil, err
 	}
 	_, lazy := store.(FingerprintsOnDemand)
-	return &Service{store: store, opts: o, lazyFingerprints: lazy}, nil
+	_, reuse := store.(PostingsCopied)
+	return &Service{store: store, opts: o, lazyFingerprints: lazy, reusePostings: reuse}, nil
 }
 
 // Store returns the store the service was built on.

@@ -162,3 +162,12 @@ type FingerprintsOnDemand interface {
 	// FingerprintsOnDemand marks the capability; it is never called.
 	FingerprintsOnDemand()
 }
+
+// PostingsCopied is an optional capability of a Store: its Apply keeps no
+// command's Postings slice once it returns (it copies what it keeps). The
+// Service then reuses the space of the postings it builds from call to
+// call instead of handing a new slice over each time (see Applier).
+type PostingsCopied interface {
+	// PostingsCopied marks the capability; it is never called.
+	PostingsCopied()
+}

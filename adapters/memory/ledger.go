@@ -14,6 +14,7 @@ import (
 var (
 	_ ledger.Store                = (*LedgerStore)(nil)
 	_ ledger.FingerprintsOnDemand = (*LedgerStore)(nil)
+	_ ledger.PostingsCopied       = (*LedgerStore)(nil)
 )
 
 // LedgerStore keeps a ledger in memory. It is safe for concurrent use: one
@@ -107,6 +108,11 @@ type ledgerTransferExtra struct {
 
 // FingerprintsOnDemand implements ledger.FingerprintsOnDemand.
 func (s *LedgerStore) FingerprintsOnDemand() {}
+
+// PostingsCopied implements ledger.PostingsCopied: a transfer keeps its
+// postings inline or in a copy (PutTransfer), and the records lent to
+// ledger.Apply drop theirs when Apply returns (ledgerTx.reset).
+func (s *LedgerStore) PostingsCopied() {}
 
 // NewLedgerStore returns an empty in-memory ledger store.
 func NewLedgerStore() *LedgerStore {
