@@ -54,7 +54,10 @@ var pow10 = [19]int64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
 // positive amount check the sign. It does not allocate for amounts whose
 // coefficient has at most 15 digits.
 func (a Asset) ToUnits(amount decimal.Decimal) (int64, error) {
-	if amount.NumDigits() > 18 {
+	if amount.Sign() == 0 {
+		return 0, nil
+	}
+	if !coefficientFits(amount) {
 		// The coefficient may not fit an int64: take the exact, slower road.
 		return a.toUnitsBig(amount)
 	}
@@ -87,6 +90,32 @@ func (a Asset) ToUnits(amount decimal.Decimal) (int64, error) {
 		}
 		return coef / pow10[-shift], nil
 	}
+}
+
+// coefficientBounds[e-minBoundExp] holds -(10^18-1) and 10^18-1 with
+// exponent e: compared with an amount of the same exponent, they tell
+// whether its coefficient has at most 18 digits without the logarithm
+// decimal.NumDigits takes.
+var coefficientBounds = func() (b [maxBoundExp - minBoundExp + 1][2]decimal.Decimal) {
+	for i := range b {
+		e := int32(i + minBoundExp)
+		b[i] = [2]decimal.Decimal{decimal.New(-(pow10[18] - 1), e), decimal.New(pow10[18]-1, e)}
+	}
+	return b
+}()
+
+const minBoundExp, maxBoundExp = -2 * MaxScale, MaxScale
+
+// coefficientFits reports whether amount's coefficient has at most 18
+// digits, so that amount.CoefficientInt64() is exact.
+func coefficientFits(amount decimal.Decimal) bool {
+	e := amount.Exponent()
+	if e < minBoundExp || e > maxBoundExp {
+		return amount.NumDigits() <= 18
+	}
+	b := &coefficientBounds[e-minBoundExp]
+	// Same exponents: Cmp compares the coefficients, without rescaling.
+	return amount.Cmp(b[0]) >= 0 && amount.Cmp(b[1]) <= 0
 }
 
 func (a Asset) toUnitsBig(amount decimal.Decimal) (int64, error) {

@@ -3,6 +3,7 @@ package ledger
 import (
 	"errors"
 	"math"
+	"math/big"
 	"strconv"
 	"strings"
 	"testing"
@@ -127,4 +128,19 @@ func FuzzParseAmount(f *testing.F) {
 			t.Fatalf("ParseAmount(%q) accepted more digits than scale %d", s, asset.Scale)
 		}
 	})
+}
+
+// TestCoefficientFits checks the bound comparison against NumDigits at the
+// edges of 18 digits, for exponents inside and outside the bounds table.
+func TestCoefficientFits(t *testing.T) {
+	for _, exp := range []int32{minBoundExp - 1, minBoundExp, -2, 0, 3, maxBoundExp, maxBoundExp + 1} {
+		for _, coef := range []string{"1", "-1", "999999999999999999", "-999999999999999999",
+			"1000000000000000000", "-1000000000000000000", "9223372036854775807", "-9223372036854775808",
+			"18446744073709551616", "123456789012345678901234567890"} {
+			c, ok := new(big.Int).SetString(coef, 10)
+			require.True(t, ok)
+			d := decimal.NewFromBigInt(c, exp)
+			require.Equal(t, d.NumDigits() <= 18, coefficientFits(d), "coefficient %s, exponent %d", coef, exp)
+		}
+	}
 }
