@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/civicloop/civicloop/ledger"
 	"github.com/civicloop/civicloop/org"
 	"github.com/shopspring/decimal"
 )
@@ -160,6 +161,8 @@ type Change struct {
 	usageKeys  [3]string
 	usageUnits [3]int64
 	done       [1]string
+	// postings of a lone op's ledger request, which the ledger copies.
+	postings [4]ledger.Posting
 }
 
 // recycle returns c's pooled buffer, if any, for reuse; c must not be used
