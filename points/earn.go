@@ -134,9 +134,7 @@ func (s *Scheme) earn(rec *Record, used usedAmounts) Earning {
 	if len(s.cache) == len(s.Rules) && s.cache[ri].id == rule.ID {
 		rc = &s.cache[ri]
 	}
-	// Room for the base line and one cap line, the usual statement, in
-	// one allocation.
-	e := Earning{RuleID: rule.ID, Lines: make([]Line, 0, 2)}
+	e := Earning{RuleID: rule.ID}
 	var pts decimal.Decimal
 	var ptsU int64 // pts in hundredths, when known
 	fast := false

@@ -23,7 +23,9 @@ import (
 //     ErrConflict, ErrOutOfStock) so that errors.Is matches them; any other
 //     error is a storage failure.
 //   - Returned slices and structs belong to the caller; the Store keeps no
-//     reference to what it returns nor to what it is given.
+//     reference to what it returns nor to what it is given, except the
+//     Lines of the awards given to Commit, which the Service hands over
+//     and changes no more: a Store may keep them instead of a copy.
 //   - Lists are ordered as stated; an empty result is a nil or empty slice
 //     and no error.
 //   - It is safe for concurrent use.

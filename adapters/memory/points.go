@@ -37,7 +37,7 @@ type PointsStore struct {
 	// here instead of hashing a million IDs.
 	dueRows []*pointsLotRow
 
-	awards      map[string]points.Award
+	awards      map[string]*pointsAwardRow
 	awardsByVol map[org.VolunteerID][]pointsKey
 	levels      map[org.VolunteerID][]points.LevelChange
 	usage       map[org.VolunteerID]map[string]int64 // by volunteer and period, hundredths of a point
@@ -55,9 +55,11 @@ type PointsStore struct {
 	seqs     map[string]int64
 	refusals []org.Refusal
 
-	// The outbox: opIDs holds the Seq of every op ever committed; opLog
-	// holds the ops from Seq opBase on, in Seq order, acknowledged ones
-	// emptied; opHead is the first one maybe pending.
+	// The outbox: opIDs holds the Seq of every op ever committed, except
+	// the ops committed with the award of the same ID, whose Seq is kept
+	// in the award's row; opLog holds the ops from Seq opBase on, in Seq
+	// order, acknowledged ones emptied; opHead is the first one maybe
+	// pending.
 	opIDs  map[string]int64
 	opLog  []pointsOpSlot
 	opBase int64
@@ -71,6 +73,14 @@ type pointsOpSlot struct {
 	acked bool
 }
 
+// pointsAwardRow holds an award and the Seq of the op committed with it
+// under the same ID (0 for none): the ops of awards, the most frequent, need
+// no entry of their own in opIDs.
+type pointsAwardRow struct {
+	award points.Award
+	opSeq int64
+}
+
 // pointsLotRow holds a lot; gen numbers its latest expiry index entry, so
 // that older entries for the same lot are recognised as stale.
 type pointsLotRow struct {
@@ -78,15 +88,29 @@ type pointsLotRow struct {
 	gen uint32
 }
 
-// pointsExpEntry is an entry of the expiry index.
+// pointsExpEntry is an entry of the expiry index: the lot's ExpiresAt as
+// Unix seconds and nanoseconds (no pointer for the collector to follow).
 type pointsExpEntry struct {
-	at  time.Time
-	row *pointsLotRow
-	gen uint32
+	sec  int64
+	row  *pointsLotRow
+	nsec int32
+	gen  uint32
+}
+
+// expAt returns t as the seconds and nanoseconds of an expiry entry; they
+// order as t does.
+func expAt(t time.Time) (int64, int32) { return t.Unix(), int32(t.Nanosecond()) }
+
+// compare compares the entry's time with (sec, nsec).
+func (e *pointsExpEntry) compare(sec int64, nsec int32) int {
+	if c := cmp.Compare(e.sec, sec); c != 0 {
+		return c
+	}
+	return cmp.Compare(e.nsec, nsec)
 }
 
 func cmpExpEntry(a, b pointsExpEntry) int {
-	if c := a.at.Compare(b.at); c != 0 {
+	if c := a.compare(b.sec, b.nsec); c != 0 {
 		return c
 	}
 	return cmp.Compare(a.row.lot.ID, b.row.lot.ID)
@@ -126,7 +150,7 @@ func NewPointsStore() *PointsStore {
 	return &PointsStore{
 		records: map[string]points.Record{}, bySource: map[string]string{}, recsByVol: map[org.VolunteerID][]pointsKey{},
 		wallets: map[org.VolunteerID]points.Wallet{}, lots: map[string]*pointsLotRow{}, lotsByVol: map[org.VolunteerID][]*pointsLotRow{},
-		awards: map[string]points.Award{}, awardsByVol: map[org.VolunteerID][]pointsKey{}, levels: map[org.VolunteerID][]points.LevelChange{}, usage: map[org.VolunteerID]map[string]int64{},
+		awards: map[string]*pointsAwardRow{}, awardsByVol: map[org.VolunteerID][]pointsKey{}, levels: map[org.VolunteerID][]points.LevelChange{}, usage: map[org.VolunteerID]map[string]int64{},
 		objections: map[string]points.Objection{}, objByRecord: map[string][]string{},
 		items: map[string]points.Item{}, redemptions: map[string]points.Redemption{}, redByVol: map[org.VolunteerID][]pointsKey{}, held: map[string]struct{}{},
 		certs: map[string]points.Certificate{}, seqs: map[string]int64{},
@@ -208,8 +232,16 @@ func (s *PointsStore) check(c *points.Change) error {
 	if id, ok := firstDup(len(c.Ops), func(i int) string { return c.Ops[i].ID }); ok {
 		return fmt.Errorf("memory: ledger op %q twice in one change: %w", id, points.ErrDuplicate)
 	}
+	hint := 0
 	for _, op := range c.Ops {
 		if _, ok := s.opIDs[op.ID]; ok {
+			return fmt.Errorf("memory: ledger op %q: %w", op.ID, points.ErrDuplicate)
+		}
+		// An op kept in an award's row: an award of the change has no
+		// stored row (checked above).
+		if i := awardIn(c, op.ID, hint); i >= 0 {
+			hint = i + 1
+		} else if row := s.awards[op.ID]; row != nil && row.opSeq != 0 {
 			return fmt.Errorf("memory: ledger op %q: %w", op.ID, points.ErrDuplicate)
 		}
 	}
@@ -302,6 +334,21 @@ func (s *PointsStore) checkRedemptions(c *points.Change) error {
 	return nil
 }
 
+// awardIn returns the index of the award of c with the given ID, or -1,
+// trying index hint first: the ops of a change's awards come in the order
+// of the awards, so that hint = the last match + 1 finds them at once.
+func awardIn(c *points.Change, id string, hint int) int {
+	if hint >= 0 && hint < len(c.Awards) && c.Awards[hint].ID == id {
+		return hint
+	}
+	for i := range c.Awards {
+		if c.Awards[i].ID == id {
+			return i
+		}
+	}
+	return -1
+}
+
 // firstDup returns an ID that occurs twice among n IDs: a linear scan for
 // the few IDs of an ordinary change, a set for a large one.
 func firstDup(n int, id func(int) string) (string, bool) {
@@ -340,8 +387,14 @@ func (s *PointsStore) apply(c *points.Change) {
 	for _, r := range c.Records {
 		s.records[r.ID] = r
 	}
-	for _, a := range c.Awards {
-		s.awards[a.ID] = cloneAward(a)
+	var first *pointsAwardRow // the row of the first award, for its op
+	for i, a := range c.Awards {
+		// The Service hands Lines over (see points.Store.Commit).
+		row := &pointsAwardRow{award: a}
+		s.awards[a.ID] = row
+		if i == 0 {
+			first = row
+		}
 		s.awardsByVol[a.Volunteer] = insertKey(s.awardsByVol[a.Volunteer], pointsKey{a.At, a.ID})
 	}
 	for i, l := range c.Lots {
@@ -368,9 +421,17 @@ func (s *PointsStore) apply(c *points.Change) {
 		}
 		if !l.ExpiresAt.IsZero() && l.Remaining.Sign() > 0 && wasEmpty {
 			row.gen++
-			e := pointsExpEntry{at: l.ExpiresAt, row: row, gen: row.gen}
+			sec, nsec := expAt(l.ExpiresAt)
+			e := pointsExpEntry{sec: sec, nsec: nsec, row: row, gen: row.gen}
 			if n := len(s.expIdx); n > s.expHead && cmpExpEntry(s.expIdx[n-1], e) > 0 {
 				s.expDirty = true
+			}
+			if len(s.expIdx) == cap(s.expIdx) {
+				// Double, where append grows a large slice by a quarter
+				// and so copies each entry four times over.
+				grown := make([]pointsExpEntry, len(s.expIdx), max(2*cap(s.expIdx), 256))
+				copy(grown, s.expIdx)
+				s.expIdx = grown
 			}
 			s.expIdx = append(s.expIdx, e)
 		}
@@ -424,10 +485,20 @@ func (s *PointsStore) apply(c *points.Change) {
 	for _, ct := range c.Certificates {
 		s.certs[ct.Number] = cloneCertificate(ct)
 	}
+	hint := 0
 	for _, op := range c.Ops {
 		s.opSeq++
 		op.Seq = s.opSeq
-		s.opIDs[op.ID] = op.Seq
+		if i := awardIn(c, op.ID, hint); i >= 0 {
+			hint = i + 1
+			row := first
+			if i > 0 {
+				row = s.awards[op.ID]
+			}
+			row.opSeq = op.Seq
+		} else {
+			s.opIDs[op.ID] = op.Seq
+		}
 		s.opLog = append(s.opLog, pointsOpSlot{op: op})
 	}
 }

@@ -120,18 +120,19 @@ func (s *PointsStore) DueLots(ctx context.Context, now time.Time, limit int) ([]
 		s.expDirty = false
 	}
 	out := make([]points.Lot, 0, min(limit, len(s.expIdx)-s.expHead))
+	nowSec, nowNsec := expAt(now)
 	s.dueRows = s.dueRows[:0]
 	live := false // whether a live entry was passed; the head stops there
 	for i := s.expHead; i < len(s.expIdx) && len(out) < limit; i++ {
 		e := s.expIdx[i]
 		l := &e.row.lot
-		if e.gen != e.row.gen || l.Remaining.Sign() <= 0 || !l.ExpiresAt.Equal(e.at) {
+		if e.gen != e.row.gen || l.Remaining.Sign() <= 0 || e.compare(expAt(l.ExpiresAt)) != 0 {
 			if !live {
 				s.expHead = i + 1
 			}
 			continue
 		}
-		if e.at.After(now) {
+		if e.compare(nowSec, nowNsec) > 0 {
 			break
 		}
 		live = true
@@ -152,11 +153,11 @@ func (s *PointsStore) Award(ctx context.Context, id string) (points.Award, error
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	a, ok := s.awards[id]
+	row, ok := s.awards[id]
 	if !ok {
 		return points.Award{}, fmt.Errorf("memory: award %q: %w", id, points.ErrNotFound)
 	}
-	return cloneAward(a), nil
+	return cloneAward(row.award), nil
 }
 
 // Awards implements points.Store.
@@ -169,7 +170,7 @@ func (s *PointsStore) Awards(ctx context.Context, v org.VolunteerID, from, to ti
 	keys := keysIn(s.awardsByVol[v], from, to)
 	out := make([]points.Award, 0, len(keys))
 	for _, k := range keys {
-		out = append(out, cloneAward(s.awards[k.id]))
+		out = append(out, cloneAward(s.awards[k.id].award))
 	}
 	return out, nil
 }
@@ -411,6 +412,11 @@ func (s *PointsStore) AckOps(ctx context.Context, ids []string) error {
 	defer s.mu.Unlock()
 	for _, id := range ids {
 		seq, ok := s.opIDs[id]
+		if !ok {
+			if row := s.awards[id]; row != nil && row.opSeq != 0 {
+				seq, ok = row.opSeq, true
+			}
+		}
 		if i := seq - s.opBase; ok && i >= 0 && i < int64(len(s.opLog)) {
 			s.opLog[i] = pointsOpSlot{acked: true}
 		}
