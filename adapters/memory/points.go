@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sort"
 	"sync"
 	"time"
 
@@ -22,12 +23,14 @@ var (
 type PointsStore struct {
 	mu sync.Mutex
 
-	records   map[string]points.Record
+	records   map[string]*points.Record
 	bySource  map[string]string
-	recsByVol map[org.VolunteerID][]pointsKey
+	recsByVol map[org.VolunteerID][]*points.Record // by (At(), ID)
+	// recRows are the rows of c.Records found by check, for apply.
+	recRows []*points.Record
 
 	wallets   map[org.VolunteerID]points.Wallet
-	lots      map[string]*pointsLotRow
+	lots      map[string]*pointsLotRow // the lots of no award; an award's lot hangs from its row
 	lotsByVol map[org.VolunteerID][]*pointsLotRow // every lot, by (EarnedAt, ID)
 	expIdx    []pointsExpEntry                    // lots that may expire, by (ExpiresAt, ID)
 	expDirty  bool
@@ -38,7 +41,7 @@ type PointsStore struct {
 	dueRows []*pointsLotRow
 
 	awards      map[string]*pointsAwardRow
-	awardsByVol map[org.VolunteerID][]pointsKey
+	awardsByVol map[org.VolunteerID][]*pointsAwardRow // by (At, ID)
 	levels      map[org.VolunteerID][]points.LevelChange
 	usage       map[org.VolunteerID]map[string]int64 // by volunteer and period, hundredths of a point
 	usageUnits  []int64                              // the units of the usage deltas of the change being committed
@@ -73,12 +76,58 @@ type pointsOpSlot struct {
 	acked bool
 }
 
-// pointsAwardRow holds an award and the Seq of the op committed with it
-// under the same ID (0 for none): the ops of awards, the most frequent, need
-// no entry of their own in opIDs.
+// pointsAwardRow holds an award, the Seq of the op committed with it under
+// the same ID (0 for none) and the lot of the same ID, if any: the ops and
+// lots of awards, the most frequent, need no entries of their own in opIDs
+// and lots.
 type pointsAwardRow struct {
 	award points.Award
 	opSeq int64
+	lot   *pointsLotRow
+}
+
+func cmpAwardRow(a, b *pointsAwardRow) int {
+	if c := a.award.At.Compare(b.award.At); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.award.ID, b.award.ID)
+}
+
+func cmpRecordRow(a, b *points.Record) int {
+	if c := a.At().Compare(b.At()); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.ID, b.ID)
+}
+
+// insertRow inserts r into the list s sorted by cmp.
+func insertRow[T any](s []*T, r *T, cmp func(a, b *T) int) []*T {
+	if n := len(s); n == 0 || cmp(s[n-1], r) < 0 {
+		return append(s, r)
+	}
+	i, _ := slices.BinarySearchFunc(s, r, cmp)
+	return slices.Insert(s, i, r)
+}
+
+// rowsIn returns the rows of a list sorted by at with at in [from, to).
+func rowsIn[T any](s []*T, from, to time.Time, at func(*T) time.Time) []*T {
+	i := sort.Search(len(s), func(i int) bool { return !at(s[i]).Before(from) })
+	j := i
+	for j < len(s) && at(s[j]).Before(to) {
+		j++
+	}
+	return s[i:j]
+}
+
+// lotRow returns the row of a lot, or nil.
+func (s *PointsStore) lotRow(id string) *pointsLotRow {
+	if row := s.lots[id]; row != nil {
+		return row
+	}
+	if a := s.awards[id]; a != nil {
+		return a.lot
+	}
+	return nil
 }
 
 // pointsLotRow holds a lot; gen numbers its latest expiry index entry, so
@@ -148,9 +197,9 @@ func insertKey(s []pointsKey, k pointsKey) []pointsKey {
 // NewPointsStore returns an empty in-memory points store.
 func NewPointsStore() *PointsStore {
 	return &PointsStore{
-		records: map[string]points.Record{}, bySource: map[string]string{}, recsByVol: map[org.VolunteerID][]pointsKey{},
+		records: map[string]*points.Record{}, bySource: map[string]string{}, recsByVol: map[org.VolunteerID][]*points.Record{},
 		wallets: map[org.VolunteerID]points.Wallet{}, lots: map[string]*pointsLotRow{}, lotsByVol: map[org.VolunteerID][]*pointsLotRow{},
-		awards: map[string]*pointsAwardRow{}, awardsByVol: map[org.VolunteerID][]pointsKey{}, levels: map[org.VolunteerID][]points.LevelChange{}, usage: map[org.VolunteerID]map[string]int64{},
+		awards: map[string]*pointsAwardRow{}, awardsByVol: map[org.VolunteerID][]*pointsAwardRow{}, levels: map[org.VolunteerID][]points.LevelChange{}, usage: map[org.VolunteerID]map[string]int64{},
 		objections: map[string]points.Objection{}, objByRecord: map[string][]string{},
 		items: map[string]points.Item{}, redemptions: map[string]points.Redemption{}, redByVol: map[org.VolunteerID][]pointsKey{}, held: map[string]struct{}{},
 		certs: map[string]points.Certificate{}, seqs: map[string]int64{},
@@ -212,14 +261,16 @@ func (s *PointsStore) check(c *points.Change) error {
 			}
 		}
 	}
+	s.recRows = s.recRows[:0]
 	for _, r := range c.Records {
-		old, ok := s.records[r.ID]
-		if !ok {
+		old := s.records[r.ID]
+		if old == nil {
 			return fmt.Errorf("memory: record %q: %w", r.ID, points.ErrNotFound)
 		}
 		if old.Version != r.Version-1 {
 			return fmt.Errorf("memory: record %q: version %d, change expects %d: %w", r.ID, old.Version, r.Version-1, points.ErrConflict)
 		}
+		s.recRows = append(s.recRows, old)
 	}
 	if id, ok := firstDup(len(c.Awards), func(i int) string { return c.Awards[i].ID }); ok {
 		return fmt.Errorf("memory: award %q twice in one change: %w", id, points.ErrDuplicate)
@@ -377,17 +428,27 @@ func (s *PointsStore) apply(c *points.Change) {
 	for _, w := range c.Wallets {
 		s.wallets[w.Volunteer] = w
 	}
-	for _, r := range c.NewRecords {
+	for i := range c.NewRecords {
+		r := new(points.Record)
+		*r = c.NewRecords[i]
 		s.records[r.ID] = r
 		if r.SourceKey != "" {
 			s.bySource[r.SourceKey] = r.ID
 		}
-		s.recsByVol[r.Volunteer] = insertKey(s.recsByVol[r.Volunteer], pointsKey{r.At(), r.ID})
+		s.recsByVol[r.Volunteer] = insertRow(s.recsByVol[r.Volunteer], r, cmpRecordRow)
 	}
-	for _, r := range c.Records {
-		s.records[r.ID] = r
+	for i := range c.Records {
+		row := s.recRows[i]
+		moved := !row.At().Equal(c.Records[i].At())
+		if moved {
+			s.recsByVol[row.Volunteer] = slices.DeleteFunc(s.recsByVol[row.Volunteer], func(r *points.Record) bool { return r == row })
+		}
+		*row = c.Records[i]
+		if moved {
+			s.recsByVol[row.Volunteer] = insertRow(s.recsByVol[row.Volunteer], row, cmpRecordRow)
+		}
 	}
-	var first *pointsAwardRow // the row of the first award, for its op
+	var first *pointsAwardRow // the row of the first award, for its op and lot
 	for i, a := range c.Awards {
 		// The Service hands Lines over (see points.Store.Commit).
 		row := &pointsAwardRow{award: a}
@@ -395,22 +456,40 @@ func (s *PointsStore) apply(c *points.Change) {
 		if i == 0 {
 			first = row
 		}
-		s.awardsByVol[a.Volunteer] = insertKey(s.awardsByVol[a.Volunteer], pointsKey{a.At, a.ID})
+		s.awardsByVol[a.Volunteer] = insertRow(s.awardsByVol[a.Volunteer], row, cmpAwardRow)
 	}
+	hint := 0
 	for i, l := range c.Lots {
 		var row *pointsLotRow
-		existed := false
+		var owner *pointsAwardRow // the award the lot belongs to, if any
 		if i < len(s.dueRows) && s.dueRows[i].lot.ID == l.ID {
-			row, existed = s.dueRows[i], true
+			row = s.dueRows[i]
+		} else if j := awardIn(c, l.ID, hint); j >= 0 {
+			// A new award's lot: new, unless stored before on its own.
+			hint = j + 1
+			if owner = first; j > 0 {
+				owner = s.awards[l.ID]
+			}
+			if row = s.lots[l.ID]; row != nil {
+				owner = nil
+			}
 		} else {
-			row, existed = s.lots[l.ID]
+			row = s.lotRow(l.ID)
 		}
+		existed := row != nil
 		wasEmpty := !existed || row.lot.Remaining.Sign() <= 0
 		if existed {
 			row.lot = l
 		} else {
 			row = &pointsLotRow{lot: l}
-			s.lots[l.ID] = row
+			if owner == nil {
+				owner = s.awards[l.ID]
+			}
+			if owner != nil {
+				owner.lot = row
+			} else {
+				s.lots[l.ID] = row
+			}
 			byVol := s.lotsByVol[l.Volunteer]
 			if n := len(byVol); n == 0 || cmpLotRow(byVol[n-1], row) < 0 {
 				s.lotsByVol[l.Volunteer] = append(byVol, row)
@@ -485,7 +564,7 @@ func (s *PointsStore) apply(c *points.Change) {
 	for _, ct := range c.Certificates {
 		s.certs[ct.Number] = cloneCertificate(ct)
 	}
-	hint := 0
+	hint = 0
 	for _, op := range c.Ops {
 		s.opSeq++
 		op.Seq = s.opSeq

@@ -11,16 +11,6 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// keysIn returns the keys of a sorted list with at in [from, to).
-func keysIn(s []pointsKey, from, to time.Time) []pointsKey {
-	i, _ := slices.BinarySearchFunc(s, pointsKey{at: from}, cmpPointsKey)
-	j := i
-	for j < len(s) && s[j].at.Before(to) {
-		j++
-	}
-	return s[i:j]
-}
-
 // Record implements points.Store.
 func (s *PointsStore) Record(ctx context.Context, id string) (points.Record, error) {
 	if err := ctx.Err(); err != nil {
@@ -28,11 +18,11 @@ func (s *PointsStore) Record(ctx context.Context, id string) (points.Record, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, ok := s.records[id]
-	if !ok {
+	r := s.records[id]
+	if r == nil {
 		return points.Record{}, fmt.Errorf("memory: record %q: %w", id, points.ErrNotFound)
 	}
-	return r, nil
+	return *r, nil
 }
 
 // RecordBySource implements points.Store.
@@ -46,7 +36,7 @@ func (s *PointsStore) RecordBySource(ctx context.Context, key string) (points.Re
 	if !ok {
 		return points.Record{}, fmt.Errorf("memory: record with source key %q: %w", key, points.ErrNotFound)
 	}
-	return s.records[id], nil
+	return *s.records[id], nil
 }
 
 // Records implements points.Store.
@@ -56,10 +46,10 @@ func (s *PointsStore) Records(ctx context.Context, v org.VolunteerID, from, to t
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	keys := keysIn(s.recsByVol[v], from, to)
-	out := make([]points.Record, 0, len(keys))
-	for _, k := range keys {
-		out = append(out, s.records[k.id])
+	rows := rowsIn(s.recsByVol[v], from, to, (*points.Record).At)
+	out := make([]points.Record, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, *r)
 	}
 	return out, nil
 }
@@ -101,8 +91,8 @@ func (s *PointsStore) Lot(ctx context.Context, id string) (points.Lot, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	row, ok := s.lots[id]
-	if !ok {
+	row := s.lotRow(id)
+	if row == nil {
 		return points.Lot{}, fmt.Errorf("memory: lot %q: %w", id, points.ErrNotFound)
 	}
 	return row.lot, nil
@@ -167,10 +157,10 @@ func (s *PointsStore) Awards(ctx context.Context, v org.VolunteerID, from, to ti
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	keys := keysIn(s.awardsByVol[v], from, to)
-	out := make([]points.Award, 0, len(keys))
-	for _, k := range keys {
-		out = append(out, cloneAward(s.awards[k.id].award))
+	rows := rowsIn(s.awardsByVol[v], from, to, func(r *pointsAwardRow) time.Time { return r.award.At })
+	out := make([]points.Award, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, cloneAward(r.award))
 	}
 	return out, nil
 }
