@@ -30,7 +30,7 @@ type PointsStore struct {
 	recRows []*points.Record
 
 	wallets   map[org.VolunteerID]points.Wallet
-	lots      map[string]*pointsLotRow // the lots of no award; an award's lot hangs from its row
+	lots      map[string]*pointsLotRow            // the lots of no award; an award's lot hangs from its row
 	lotsByVol map[org.VolunteerID][]*pointsLotRow // every lot, by (EarnedAt, ID)
 	expIdx    []pointsExpEntry                    // lots that may expire, by (ExpiresAt, ID)
 	expDirty  bool
