@@ -408,7 +408,9 @@ func (s *PointsStore) AckOps(ctx context.Context, ids []string) error {
 			}
 		}
 		if i := seq - s.opBase; ok && i >= 0 && i < int64(len(s.opLog)) {
-			s.opLog[i] = pointsOpSlot{acked: true}
+			// The op stays until its slot is reused: clearing it would
+			// cost a bulk write barrier while the collector marks.
+			s.opLog[i].acked = true
 		}
 	}
 	for s.opHead < len(s.opLog) && s.opLog[s.opHead].acked {
