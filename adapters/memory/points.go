@@ -43,8 +43,8 @@ type PointsStore struct {
 	awards      map[string]*pointsAwardRow
 	awardsByVol map[org.VolunteerID][]*pointsAwardRow // by (At, ID)
 	levels      map[org.VolunteerID][]points.LevelChange
-	usage       map[org.VolunteerID]map[string]int64 // by volunteer and period, hundredths of a point
-	usageUnits  []int64                              // the units of the usage deltas of the change being committed
+	usage       map[org.VolunteerID]*pointsUsage // by volunteer, then period
+	usageUnits  []int64                          // the units of the usage deltas of the change being committed
 
 	objections  map[string]points.Objection
 	objByRecord map[string][]string
@@ -74,6 +74,49 @@ type PointsStore struct {
 type pointsOpSlot struct {
 	op    points.Op
 	acked bool
+}
+
+// pointsUsage is a volunteer's usage counters by period, in hundredths of
+// a point. Short periods (the Service's "D:2026-03-02", "W:..." and
+// "M:2026-03") are keys of their own bytes, which hash without a string and
+// leave the collector nothing to scan; others are kept by string.
+type pointsUsage struct {
+	short map[usageKey]int64
+	long  map[string]int64
+}
+
+// usageKey is a period of at most len(b) bytes: its bytes and length.
+type usageKey struct {
+	b [12]byte
+	n uint8
+}
+
+func (u *pointsUsage) get(p string) int64 {
+	if u == nil {
+		return 0
+	}
+	if len(p) <= len(usageKey{}.b) {
+		k := usageKey{n: uint8(len(p))}
+		copy(k.b[:], p)
+		return u.short[k]
+	}
+	return u.long[p]
+}
+
+func (u *pointsUsage) add(p string, n int64) {
+	if len(p) <= len(usageKey{}.b) {
+		k := usageKey{n: uint8(len(p))}
+		copy(k.b[:], p)
+		if u.short == nil {
+			u.short = make(map[usageKey]int64, 4)
+		}
+		u.short[k] += n
+		return
+	}
+	if u.long == nil {
+		u.long = map[string]int64{}
+	}
+	u.long[p] += n
 }
 
 // pointsAwardRow holds an award, the Seq of the op committed with it under
@@ -199,7 +242,7 @@ func NewPointsStore() *PointsStore {
 	return &PointsStore{
 		records: map[string]*points.Record{}, bySource: map[string]string{}, recsByVol: map[org.VolunteerID][]*points.Record{},
 		wallets: map[org.VolunteerID]points.Wallet{}, lots: map[string]*pointsLotRow{}, lotsByVol: map[org.VolunteerID][]*pointsLotRow{},
-		awards: map[string]*pointsAwardRow{}, awardsByVol: map[org.VolunteerID][]*pointsAwardRow{}, levels: map[org.VolunteerID][]points.LevelChange{}, usage: map[org.VolunteerID]map[string]int64{},
+		awards: map[string]*pointsAwardRow{}, awardsByVol: map[org.VolunteerID][]*pointsAwardRow{}, levels: map[org.VolunteerID][]points.LevelChange{}, usage: map[org.VolunteerID]*pointsUsage{},
 		objections: map[string]points.Objection{}, objByRecord: map[string][]string{},
 		items: map[string]points.Item{}, redemptions: map[string]points.Redemption{}, redByVol: map[org.VolunteerID][]pointsKey{}, held: map[string]struct{}{},
 		certs: map[string]points.Certificate{}, seqs: map[string]int64{},
@@ -517,17 +560,17 @@ func (s *PointsStore) apply(c *points.Change) {
 	}
 	// A change's usage deltas are mostly one award's three periods: one
 	// volunteer, one amount.
-	var vu map[string]int64
+	var vu *pointsUsage
 	var last int
 	for i, u := range c.Usage {
 		if vu == nil || u.Volunteer != c.Usage[last].Volunteer {
 			if vu = s.usage[u.Volunteer]; vu == nil {
-				vu = make(map[string]int64, 4)
+				vu = &pointsUsage{}
 				s.usage[u.Volunteer] = vu
 			}
 		}
 		last = i
-		vu[u.Period] += s.usageUnits[i] // converted by check
+		vu.add(u.Period, s.usageUnits[i]) // converted by check
 	}
 	for _, lc := range c.Levels {
 		s.levels[lc.Volunteer] = append(s.levels[lc.Volunteer], lc)

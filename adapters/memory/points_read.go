@@ -174,7 +174,7 @@ func (s *PointsStore) Usage(ctx context.Context, v org.VolunteerID, periods []st
 	defer s.mu.Unlock()
 	out := make([]decimal.Decimal, len(periods))
 	for i, p := range periods {
-		out[i] = points.PointsAsset.FromUnits(s.usage[v][p])
+		out[i] = points.PointsAsset.FromUnits(s.usage[v].get(p))
 	}
 	return out, nil
 }
@@ -191,7 +191,7 @@ func (s *PointsStore) UsageUnits(ctx context.Context, v org.VolunteerID, periods
 	defer s.mu.Unlock()
 	vu := s.usage[v]
 	for i, p := range periods {
-		out[i] = vu[p]
+		out[i] = vu.get(p)
 	}
 	return nil
 }
