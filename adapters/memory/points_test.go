@@ -2,7 +2,9 @@ package memory_test
 
 import (
 	"context"
+	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/civicloop/civicloop/adapters/memory"
 	"github.com/civicloop/civicloop/ledger"
@@ -54,4 +56,75 @@ func TestPointsUsageKeys(t *testing.T) {
 	other, err := s.Usage(ctx, "V2", periods[:1])
 	require.NoError(t, err)
 	require.True(t, other[0].IsZero())
+}
+
+// TestPointsRecordRows: records come back exactly as committed, whether
+// kept compact (plain UTC times) or in full (other locations, monotonic
+// readings), before and after an update, and in time order.
+func TestPointsRecordRows(t *testing.T) {
+	ctx := context.Background()
+	s := memory.NewPointsStore()
+	at := time.Date(2026, 3, 2, 9, 0, 0, 123000, time.UTC)
+	rec := func(id string, start time.Time) points.Record {
+		return points.Record{ID: id, RecordInput: points.RecordInput{Volunteer: "V1",
+			Activity:  points.Activity{Name: "敬老", Category: "elderly", Place: "hall", Content: "visits", Start: start, End: start.Add(time.Hour), HardToStaff: true},
+			Organiser: "S1", Team: "T1", Travel: time.Minute, EnteredHours: decimal.New(15, -1), Training: "tr", Honours: "ho", Evaluation: "ev"},
+			Hours: decimal.New(15, -1), HoursNote: "note", Status: points.RecordDraft, SourceKey: "src:" + id, RecordedBy: "admin", RecordedAt: at, Version: 1}
+	}
+	shanghai := time.FixedZone("CST", 8*3600)
+	recs := []points.Record{rec("R3", at.Add(2*time.Hour)), rec("R1", at), rec("R2", at.In(shanghai).Add(time.Hour)), rec("R4", time.Now().Add(-time.Hour))}
+	require.NoError(t, s.Commit(ctx, &points.Change{NewRecords: recs}))
+	for _, r := range recs {
+		got, err := s.Record(ctx, r.ID)
+		require.NoError(t, err)
+		require.Equal(t, r, got)
+		got, err = s.RecordBySource(ctx, r.SourceKey)
+		require.NoError(t, err)
+		require.Equal(t, r, got)
+	}
+	// An update: confirmed, and one fixed string changed.
+	up := recs[0]
+	up.Status, up.ConfirmedBy, up.ConfirmedAt, up.Award, up.Version = points.RecordConfirmed, "admin2", at.Add(time.Minute), "rec:R3", 2
+	up2 := recs[1]
+	up2.HoursNote, up2.Version = "other note", 2
+	require.NoError(t, s.Commit(ctx, &points.Change{Records: []points.Record{up, up2}}))
+	for _, r := range []points.Record{up, up2} {
+		got, err := s.Record(ctx, r.ID)
+		require.NoError(t, err)
+		require.Equal(t, r, got)
+	}
+	list, err := s.Records(ctx, "V1", at.Add(-time.Second), at.Add(3*time.Hour))
+	require.NoError(t, err)
+	ids := []string{}
+	for _, r := range list {
+		ids = append(ids, r.ID)
+	}
+	require.Equal(t, []string{"R1", "R2", "R3"}, ids)
+	require.Equal(t, up2, list[0])
+	require.Equal(t, recs[2], list[1])
+}
+
+// TestPointsUsageManyPeriods: counters stay right when more periods are
+// written than the store keeps at hand, in any order.
+func TestPointsUsageManyPeriods(t *testing.T) {
+	ctx := context.Background()
+	s := memory.NewPointsStore()
+	periods := []string{"D:2026-03-01", "D:2026-03-02", "D:2026-03-03", "W:2026-02-23", "W:2026-03-02", "M:2026-02", "M:2026-03", "", "x", "long-period-name-beyond-12"}
+	want := map[string]int64{}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for n := 1; n <= 300; n++ {
+		c := &points.Change{Wallets: []points.Wallet{{Volunteer: "V1", Version: int64(n)}}}
+		for k := rng.IntN(4); k >= 0; k-- {
+			p := periods[rng.IntN(len(periods))]
+			u := int64(rng.IntN(1000) - 300)
+			want[p] += u
+			c.Usage = append(c.Usage, points.UsageDelta{Volunteer: "V1", Period: p, Points: decimal.New(u, -2)})
+		}
+		require.NoError(t, s.Commit(ctx, c))
+		got := make([]int64, len(periods))
+		require.NoError(t, s.UsageUnits(ctx, "V1", periods, got))
+		for i, p := range periods {
+			require.Equal(t, want[p], got[i], "after %d changes: %q", n, p)
+		}
+	}
 }
