@@ -50,9 +50,12 @@ type PointsStore struct {
 	objByRecord map[string][]string
 
 	items       map[string]points.Item
-	redemptions map[string]points.Redemption
-	redByVol    map[org.VolunteerID][]pointsKey // by (HeldAt, ID)
-	held        map[string]struct{}
+	redemptions map[string]*points.Redemption
+	redByVol    map[org.VolunteerID][]*points.Redemption // by (HeldAt, ID)
+	// redRows are the stored rows of c.Redemptions found by check (nil
+	// for a new one), for apply.
+	redRows []*points.Redemption
+	held    map[string]struct{}
 
 	certs    map[string]points.Certificate
 	seqs     map[string]int64
@@ -258,15 +261,6 @@ func cmpPointsKey(a, b pointsKey) int {
 	return cmp.Compare(a.id, b.id)
 }
 
-// insertKey inserts k into the sorted list s.
-func insertKey(s []pointsKey, k pointsKey) []pointsKey {
-	if n := len(s); n == 0 || cmpPointsKey(s[n-1], k) < 0 {
-		return append(s, k)
-	}
-	i, _ := slices.BinarySearchFunc(s, k, cmpPointsKey)
-	return slices.Insert(s, i, k)
-}
-
 // NewPointsStore returns an empty in-memory points store.
 func NewPointsStore() *PointsStore {
 	return &PointsStore{
@@ -274,7 +268,7 @@ func NewPointsStore() *PointsStore {
 		wallets: map[org.VolunteerID]points.Wallet{}, lots: map[string]*pointsLotRow{}, lotsByVol: map[org.VolunteerID][]*pointsLotRow{},
 		awards: map[string]*pointsAwardRow{}, awardsByVol: map[org.VolunteerID][]*pointsAwardRow{}, levels: map[org.VolunteerID][]points.LevelChange{}, usage: map[org.VolunteerID]*pointsUsage{},
 		objections: map[string]points.Objection{}, objByRecord: map[string][]string{},
-		items: map[string]points.Item{}, redemptions: map[string]points.Redemption{}, redByVol: map[org.VolunteerID][]pointsKey{}, held: map[string]struct{}{},
+		items: map[string]points.Item{}, redemptions: map[string]*points.Redemption{}, redByVol: map[org.VolunteerID][]*points.Redemption{}, held: map[string]struct{}{},
 		certs: map[string]points.Certificate{}, seqs: map[string]int64{},
 		opIDs: map[string]int64{}, opBase: 1,
 	}
@@ -450,12 +444,34 @@ func (s *PointsStore) check(c *points.Change) error {
 }
 
 func (s *PointsStore) checkRedemptions(c *points.Change) error {
-	for _, r := range c.Redemptions {
-		if got := s.redemptions[r.ID].Version; got != r.Version-1 {
+	s.redRows = s.redRows[:0]
+	for i, r := range c.Redemptions {
+		row := s.redemptions[r.ID]
+		if row == nil {
+			// A new one, maybe twice in the change: the first gets Version 1.
+			for _, prev := range c.Redemptions[:i] {
+				if prev.ID == r.ID {
+					return fmt.Errorf("memory: redemption %q twice in one change: %w", r.ID, points.ErrConflict)
+				}
+			}
+		}
+		var got int64
+		if row != nil {
+			got = row.Version
+		}
+		if got != r.Version-1 {
 			return fmt.Errorf("memory: redemption %q: version %d, change expects %d: %w", r.ID, got, r.Version-1, points.ErrConflict)
 		}
+		s.redRows = append(s.redRows, row)
 	}
 	return nil
+}
+
+func cmpRedemptionRow(a, b *points.Redemption) int {
+	if c := a.HeldAt.Compare(b.HeldAt); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.ID, b.ID)
 }
 
 // awardIn returns the index of the award of c with the given ID, or -1,
@@ -626,11 +642,22 @@ func (s *PointsStore) apply(c *points.Change) {
 			s.items[d.Item] = it
 		}
 	}
-	for _, r := range c.Redemptions {
-		if r.Version == 1 {
-			s.redByVol[r.Volunteer] = insertKey(s.redByVol[r.Volunteer], pointsKey{r.HeldAt, r.ID})
+	for i, r := range c.Redemptions {
+		r = cloneRedemption(r)
+		if row := s.redRows[i]; row == nil {
+			row = &r
+			s.redemptions[r.ID] = row
+			s.redByVol[r.Volunteer] = insertRow(s.redByVol[r.Volunteer], row, cmpRedemptionRow)
+		} else {
+			moved := !row.HeldAt.Equal(r.HeldAt) || row.Volunteer != r.Volunteer
+			if moved {
+				s.redByVol[row.Volunteer] = slices.DeleteFunc(s.redByVol[row.Volunteer], func(x *points.Redemption) bool { return x == row })
+			}
+			*row = r
+			if moved {
+				s.redByVol[row.Volunteer] = insertRow(s.redByVol[row.Volunteer], row, cmpRedemptionRow)
+			}
 		}
-		s.redemptions[r.ID] = cloneRedemption(r)
 		if r.Status == points.RedemptionHeld {
 			s.held[r.ID] = struct{}{}
 		} else {

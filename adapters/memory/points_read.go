@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sort"
 	"time"
 
 	"github.com/civicloop/civicloop/org"
@@ -280,11 +281,11 @@ func (s *PointsStore) Redemption(ctx context.Context, id string) (points.Redempt
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, ok := s.redemptions[id]
-	if !ok {
+	r := s.redemptions[id]
+	if r == nil {
 		return points.Redemption{}, fmt.Errorf("memory: redemption %q: %w", id, points.ErrNotFound)
 	}
-	return cloneRedemption(r), nil
+	return cloneRedemption(*r), nil
 }
 
 // Redemptions implements points.Store.
@@ -294,12 +295,12 @@ func (s *PointsStore) Redemptions(ctx context.Context, v org.VolunteerID, item s
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	keys := s.redByVol[v]
-	i, _ := slices.BinarySearchFunc(keys, pointsKey{at: since}, cmpPointsKey)
+	rows := s.redByVol[v]
+	i := sort.Search(len(rows), func(i int) bool { return !rows[i].HeldAt.Before(since) })
 	var out []points.Redemption
-	for _, k := range keys[i:] {
-		if r := s.redemptions[k.id]; r.Item == item {
-			out = append(out, cloneRedemption(r))
+	for _, r := range rows[i:] {
+		if r.Item == item {
+			out = append(out, cloneRedemption(*r))
 		}
 	}
 	return out, nil
@@ -315,7 +316,7 @@ func (s *PointsStore) DueRedemptions(ctx context.Context, now time.Time, limit i
 	var out []points.Redemption
 	for id := range s.held {
 		if r := s.redemptions[id]; !r.Deadline.After(now) {
-			out = append(out, cloneRedemption(r))
+			out = append(out, cloneRedemption(*r))
 		}
 	}
 	slices.SortFunc(out, func(a, b points.Redemption) int {
