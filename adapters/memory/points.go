@@ -645,7 +645,8 @@ func (s *PointsStore) apply(c *points.Change) {
 	for i, r := range c.Redemptions {
 		r = cloneRedemption(r)
 		if row := s.redRows[i]; row == nil {
-			row = &r
+			row = new(points.Redemption)
+			*row = r
 			s.redemptions[r.ID] = row
 			s.redByVol[r.Volunteer] = insertRow(s.redByVol[r.Volunteer], row, cmpRedemptionRow)
 		} else {
