@@ -50,11 +50,11 @@ type PointsStore struct {
 	objByRecord map[string][]string
 
 	items       map[string]points.Item
-	redemptions map[string]*points.Redemption
-	redByVol    map[org.VolunteerID][]*points.Redemption // by (HeldAt, ID)
+	redemptions map[string]*pointsRedRow
+	redByVol    map[org.VolunteerID][]*pointsRedRow // by (HeldAt, ID)
 	// redRows are the stored rows of c.Redemptions found by check (nil
-	// for a new one), for apply.
-	redRows []*points.Redemption
+	// for a new one), for apply; apply sets the new ones.
+	redRows []*pointsRedRow
 	held    map[string]struct{}
 
 	certs    map[string]points.Certificate
@@ -63,7 +63,9 @@ type PointsStore struct {
 
 	// The outbox: opIDs holds the Seq of every op ever committed, except
 	// the ops committed with the award of the same ID, whose Seq is kept
-	// in the award's row; opLog holds the ops from Seq opBase on, in Seq
+	// in the award's row, and the ops "hold:<r>", "post:<r>" and
+	// "void:<r>" of a redemption r stored by then, kept in its row (see
+	// redOp); opLog holds the ops from Seq opBase on, in Seq
 	// order, acknowledged ones emptied; opHead is the first one maybe
 	// pending.
 	opIDs  map[string]int64
@@ -268,7 +270,7 @@ func NewPointsStore() *PointsStore {
 		wallets: map[org.VolunteerID]points.Wallet{}, lots: map[string]*pointsLotRow{}, lotsByVol: map[org.VolunteerID][]*pointsLotRow{},
 		awards: map[string]*pointsAwardRow{}, awardsByVol: map[org.VolunteerID][]*pointsAwardRow{}, levels: map[org.VolunteerID][]points.LevelChange{}, usage: map[org.VolunteerID]*pointsUsage{},
 		objections: map[string]points.Objection{}, objByRecord: map[string][]string{},
-		items: map[string]points.Item{}, redemptions: map[string]*points.Redemption{}, redByVol: map[org.VolunteerID][]*points.Redemption{}, held: map[string]struct{}{},
+		items: map[string]points.Item{}, redemptions: map[string]*pointsRedRow{}, redByVol: map[org.VolunteerID][]*pointsRedRow{}, held: map[string]struct{}{},
 		certs: map[string]points.Certificate{}, seqs: map[string]int64{},
 		opIDs: map[string]int64{}, opBase: 1,
 	}
@@ -354,6 +356,17 @@ func (s *PointsStore) check(c *points.Change) error {
 	for _, op := range c.Ops {
 		if _, ok := s.opIDs[op.ID]; ok {
 			return fmt.Errorf("memory: ledger op %q: %w", op.ID, points.ErrDuplicate)
+		}
+		if kind, rid, ok := redOp(op.ID); ok {
+			// An op kept in a redemption's row. A redemption new in the
+			// change has no stored row (else checkRedemptions refuses it).
+			if j := redemptionIn(c, rid); j >= 0 && c.Redemptions[j].Version == 1 {
+				continue
+			}
+			if row := s.redemptions[rid]; row != nil && row.opSeq[kind] != 0 {
+				return fmt.Errorf("memory: ledger op %q: %w", op.ID, points.ErrDuplicate)
+			}
+			continue
 		}
 		// An op kept in an award's row: an award of the change has no
 		// stored row (checked above).
@@ -443,6 +456,41 @@ func (s *PointsStore) check(c *points.Change) error {
 	return s.checkRedemptions(c)
 }
 
+// redOp returns the index in opSeq of a redemption's row, and the
+// redemption's ID, of an op ID "hold:<r>", "post:<r>" or "void:<r>"; false
+// for other IDs.
+func redOp(id string) (int, string, bool) {
+	if len(id) > 5 && id[4] == ':' {
+		switch id[:4] {
+		case "hold":
+			return 0, id[5:], true
+		case "post":
+			return 1, id[5:], true
+		case "void":
+			return 2, id[5:], true
+		}
+	}
+	return 0, "", false
+}
+
+// redemptionIn returns the index of the redemption of c with the given ID,
+// or -1.
+func redemptionIn(c *points.Change, id string) int {
+	for i := range c.Redemptions {
+		if c.Redemptions[i].ID == id {
+			return i
+		}
+	}
+	return -1
+}
+
+// pointsRedRow holds a redemption and the Seq of its hold, post and void
+// ops (0 for none).
+type pointsRedRow struct {
+	red   points.Redemption
+	opSeq [3]int64
+}
+
 func (s *PointsStore) checkRedemptions(c *points.Change) error {
 	s.redRows = s.redRows[:0]
 	for i, r := range c.Redemptions {
@@ -457,7 +505,7 @@ func (s *PointsStore) checkRedemptions(c *points.Change) error {
 		}
 		var got int64
 		if row != nil {
-			got = row.Version
+			got = row.red.Version
 		}
 		if got != r.Version-1 {
 			return fmt.Errorf("memory: redemption %q: version %d, change expects %d: %w", r.ID, got, r.Version-1, points.ErrConflict)
@@ -467,11 +515,11 @@ func (s *PointsStore) checkRedemptions(c *points.Change) error {
 	return nil
 }
 
-func cmpRedemptionRow(a, b *points.Redemption) int {
-	if c := a.HeldAt.Compare(b.HeldAt); c != 0 {
+func cmpRedemptionRow(a, b *pointsRedRow) int {
+	if c := a.red.HeldAt.Compare(b.red.HeldAt); c != 0 {
 		return c
 	}
-	return cmp.Compare(a.ID, b.ID)
+	return cmp.Compare(a.red.ID, b.red.ID)
 }
 
 // awardIn returns the index of the award of c with the given ID, or -1,
@@ -645,18 +693,18 @@ func (s *PointsStore) apply(c *points.Change) {
 	for i, r := range c.Redemptions {
 		r = cloneRedemption(r)
 		if row := s.redRows[i]; row == nil {
-			row = new(points.Redemption)
-			*row = r
+			row = &pointsRedRow{red: r}
+			s.redRows[i] = row // for the ops below
 			s.redemptions[r.ID] = row
 			s.redByVol[r.Volunteer] = insertRow(s.redByVol[r.Volunteer], row, cmpRedemptionRow)
 		} else {
-			moved := !row.HeldAt.Equal(r.HeldAt) || row.Volunteer != r.Volunteer
+			moved := !row.red.HeldAt.Equal(r.HeldAt) || row.red.Volunteer != r.Volunteer
 			if moved {
-				s.redByVol[row.Volunteer] = slices.DeleteFunc(s.redByVol[row.Volunteer], func(x *points.Redemption) bool { return x == row })
+				s.redByVol[row.red.Volunteer] = slices.DeleteFunc(s.redByVol[row.red.Volunteer], func(x *pointsRedRow) bool { return x == row })
 			}
-			*row = r
+			row.red = r
 			if moved {
-				s.redByVol[row.Volunteer] = insertRow(s.redByVol[row.Volunteer], row, cmpRedemptionRow)
+				s.redByVol[r.Volunteer] = insertRow(s.redByVol[r.Volunteer], row, cmpRedemptionRow)
 			}
 		}
 		if r.Status == points.RedemptionHeld {
@@ -672,7 +720,19 @@ func (s *PointsStore) apply(c *points.Change) {
 	for _, op := range c.Ops {
 		s.opSeq++
 		op.Seq = s.opSeq
-		if i := awardIn(c, op.ID, hint); i >= 0 {
+		if kind, rid, ok := redOp(op.ID); ok {
+			var row *pointsRedRow
+			if j := redemptionIn(c, rid); j >= 0 {
+				row = s.redRows[j]
+			} else {
+				row = s.redemptions[rid]
+			}
+			if row != nil {
+				row.opSeq[kind] = op.Seq
+			} else {
+				s.opIDs[op.ID] = op.Seq
+			}
+		} else if i := awardIn(c, op.ID, hint); i >= 0 {
 			hint = i + 1
 			row := first
 			if i > 0 {

@@ -285,7 +285,7 @@ func (s *PointsStore) Redemption(ctx context.Context, id string) (points.Redempt
 	if r == nil {
 		return points.Redemption{}, fmt.Errorf("memory: redemption %q: %w", id, points.ErrNotFound)
 	}
-	return cloneRedemption(*r), nil
+	return cloneRedemption(r.red), nil
 }
 
 // Redemptions implements points.Store.
@@ -296,11 +296,11 @@ func (s *PointsStore) Redemptions(ctx context.Context, v org.VolunteerID, item s
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rows := s.redByVol[v]
-	i := sort.Search(len(rows), func(i int) bool { return !rows[i].HeldAt.Before(since) })
+	i := sort.Search(len(rows), func(i int) bool { return !rows[i].red.HeldAt.Before(since) })
 	var out []points.Redemption
 	for _, r := range rows[i:] {
-		if r.Item == item {
-			out = append(out, cloneRedemption(*r))
+		if r.red.Item == item {
+			out = append(out, cloneRedemption(r.red))
 		}
 	}
 	return out, nil
@@ -315,8 +315,8 @@ func (s *PointsStore) DueRedemptions(ctx context.Context, now time.Time, limit i
 	defer s.mu.Unlock()
 	var out []points.Redemption
 	for id := range s.held {
-		if r := s.redemptions[id]; !r.Deadline.After(now) {
-			out = append(out, cloneRedemption(*r))
+		if r := s.redemptions[id]; !r.red.Deadline.After(now) {
+			out = append(out, cloneRedemption(r.red))
 		}
 	}
 	slices.SortFunc(out, func(a, b points.Redemption) int {
@@ -404,7 +404,11 @@ func (s *PointsStore) AckOps(ctx context.Context, ids []string) error {
 	for _, id := range ids {
 		seq, ok := s.opIDs[id]
 		if !ok {
-			if row := s.awards[id]; row != nil && row.opSeq != 0 {
+			if kind, rid, isRed := redOp(id); isRed {
+				if row := s.redemptions[rid]; row != nil && row.opSeq[kind] != 0 {
+					seq, ok = row.opSeq[kind], true
+				}
+			} else if row := s.awards[id]; row != nil && row.opSeq != 0 {
 				seq, ok = row.opSeq, true
 			}
 		}

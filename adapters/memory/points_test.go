@@ -128,3 +128,62 @@ func TestPointsUsageManyPeriods(t *testing.T) {
 		}
 	}
 }
+
+// TestPointsOpIDs: an op ID is refused once used, wherever the store keeps
+// it (an award's row, a redemption's row, or on its own), and every op is
+// pending until acknowledged.
+func TestPointsOpIDs(t *testing.T) {
+	ctx := context.Background()
+	s := memory.NewPointsStore()
+	op := func(id string) points.Op {
+		return points.Op{ID: id, Kind: points.OpTransfer, Volunteer: "V1", Points: decimal.New(1, 0)}
+	}
+	red := func(id string, version int64) points.Redemption {
+		return points.Redemption{ID: id, Volunteer: "V1", Item: "I1", Price: decimal.New(1, 0), Status: points.RedemptionHeld, Version: version}
+	}
+	commit := func(c *points.Change) error { return s.Commit(ctx, c) }
+	dup := func(c *points.Change) { require.ErrorIs(t, commit(c), points.ErrDuplicate) }
+	ok := func(c *points.Change) { require.NoError(t, commit(c)) }
+
+	ok(&points.Change{Ops: []points.Op{op("hold:R1")}}) // no redemption R1: kept on its own
+	dup(&points.Change{Ops: []points.Op{op("hold:R1")}})
+	dup(&points.Change{Redemptions: []points.Redemption{red("R1", 1)}, Ops: []points.Op{op("hold:R1")}})
+	ok(&points.Change{Redemptions: []points.Redemption{red("R2", 1)}, Ops: []points.Op{op("hold:R2")}}) // in R2's row
+	dup(&points.Change{Ops: []points.Op{op("hold:R2")}})
+	ok(&points.Change{Redemptions: []points.Redemption{red("R2", 2)}, Ops: []points.Op{op("post:R2")}})
+	dup(&points.Change{Ops: []points.Op{op("post:R2")}})
+	ok(&points.Change{Ops: []points.Op{op("void:R2")}})
+	dup(&points.Change{Redemptions: []points.Redemption{red("R2", 3)}, Ops: []points.Op{op("void:R2")}})
+	aw := points.Award{ID: "rec:X", Volunteer: "V1", Kind: points.AwardService, Hours: decimal.New(1, 0), Points: decimal.New(1, 0)}
+	ok(&points.Change{Awards: []points.Award{aw}, Ops: []points.Op{op("rec:X")}}) // in the award's row
+	dup(&points.Change{Ops: []points.Op{op("rec:X")}})
+	ok(&points.Change{Ops: []points.Op{op("exp:L:1")}})
+	dup(&points.Change{Ops: []points.Op{op("exp:L:1")}})
+
+	pending, err := s.PendingOps(ctx, 100)
+	require.NoError(t, err)
+	var ids []string
+	for i, p := range pending {
+		ids = append(ids, p.ID)
+		if i > 0 {
+			require.Greater(t, p.Seq, pending[i-1].Seq)
+		}
+	}
+	want := []string{"hold:R1", "hold:R2", "post:R2", "void:R2", "rec:X", "exp:L:1"}
+	require.Equal(t, want, ids)
+	require.NoError(t, s.AckOps(ctx, []string{"post:R2", "rec:X", "hold:R1"}))
+	pending, err = s.PendingOps(ctx, 100)
+	require.NoError(t, err)
+	ids = ids[:0]
+	for _, p := range pending {
+		ids = append(ids, p.ID)
+	}
+	require.Equal(t, []string{"hold:R2", "void:R2", "exp:L:1"}, ids)
+	require.NoError(t, s.AckOps(ctx, want))
+	pending, err = s.PendingOps(ctx, 100)
+	require.NoError(t, err)
+	require.Empty(t, pending)
+	r, err := s.Redemption(ctx, "R2")
+	require.NoError(t, err)
+	require.Equal(t, int64(2), r.Version)
+}
