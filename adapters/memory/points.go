@@ -23,11 +23,11 @@ var (
 type PointsStore struct {
 	mu sync.Mutex
 
-	records   map[string]*pointsRecRow
+	records   map[string]*points.Record
 	bySource  map[string]string
-	recsByVol map[org.VolunteerID][]*pointsRecRow // by (At(), ID)
+	recsByVol map[org.VolunteerID][]*points.Record // by (At(), ID)
 	// recRows are the rows of c.Records found by check, for apply.
-	recRows []*pointsRecRow
+	recRows []*points.Record
 
 	wallets   map[org.VolunteerID]points.Wallet
 	lots      map[string]*pointsLotRow            // the lots of no award; an award's lot hangs from its row
@@ -88,27 +88,6 @@ type pointsOpSlot struct {
 type pointsUsage struct {
 	short map[usageKey]int64
 	long  map[string]int64
-	// recent holds the short counters written last, most recent first,
-	// ahead of short (which gets them back when they drop out): a
-	// confirmation reads and writes the week and month the volunteer's
-	// previous one wrote, and his map is cold by then.
-	recent [4]usageEntry
-}
-
-type usageEntry struct {
-	k  usageKey
-	v  int64
-	ok bool
-}
-
-// find returns the index of k in recent, or -1.
-func (u *pointsUsage) find(k usageKey) int {
-	for i := range u.recent {
-		if u.recent[i].ok && u.recent[i].k == k {
-			return i
-		}
-	}
-	return -1
 }
 
 // usageKey is a period of at most len(b) bytes: its bytes and length.
@@ -124,9 +103,6 @@ func (u *pointsUsage) get(p string) int64 {
 	if len(p) <= len(usageKey{}.b) {
 		k := usageKey{n: uint8(len(p))}
 		copy(k.b[:], p)
-		if i := u.find(k); i >= 0 {
-			return u.recent[i].v
-		}
 		return u.short[k]
 	}
 	return u.long[p]
@@ -136,23 +112,10 @@ func (u *pointsUsage) add(p string, n int64) {
 	if len(p) <= len(usageKey{}.b) {
 		k := usageKey{n: uint8(len(p))}
 		copy(k.b[:], p)
-		i := u.find(k)
-		var v int64
-		if i >= 0 {
-			v = u.recent[i].v + n
-		} else {
-			// k comes in; the oldest entry goes back to the map.
-			i = len(u.recent) - 1
-			if old := u.recent[i]; old.ok {
-				if u.short == nil {
-					u.short = make(map[usageKey]int64, 8)
-				}
-				u.short[old.k] = old.v
-			}
-			v = u.short[k] + n
+		if u.short == nil {
+			u.short = make(map[usageKey]int64, 4)
 		}
-		copy(u.recent[1:i+1], u.recent[:i])
-		u.recent[0] = usageEntry{k: k, v: v, ok: true}
+		u.short[k] += n
 		return
 	}
 	if u.long == nil {
@@ -176,6 +139,13 @@ func cmpAwardRow(a, b *pointsAwardRow) int {
 		return c
 	}
 	return cmp.Compare(a.award.ID, b.award.ID)
+}
+
+func cmpRecordRow(a, b *points.Record) int {
+	if c := a.At().Compare(b.At()); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.ID, b.ID)
 }
 
 // insertRow inserts r into the list s sorted by cmp.
@@ -266,7 +236,7 @@ func cmpPointsKey(a, b pointsKey) int {
 // NewPointsStore returns an empty in-memory points store.
 func NewPointsStore() *PointsStore {
 	return &PointsStore{
-		records: map[string]*pointsRecRow{}, bySource: map[string]string{}, recsByVol: map[org.VolunteerID][]*pointsRecRow{},
+		records: map[string]*points.Record{}, bySource: map[string]string{}, recsByVol: map[org.VolunteerID][]*points.Record{},
 		wallets: map[org.VolunteerID]points.Wallet{}, lots: map[string]*pointsLotRow{}, lotsByVol: map[org.VolunteerID][]*pointsLotRow{},
 		awards: map[string]*pointsAwardRow{}, awardsByVol: map[org.VolunteerID][]*pointsAwardRow{}, levels: map[org.VolunteerID][]points.LevelChange{}, usage: map[org.VolunteerID]*pointsUsage{},
 		objections: map[string]points.Objection{}, objByRecord: map[string][]string{},
@@ -336,8 +306,8 @@ func (s *PointsStore) check(c *points.Change) error {
 		if old == nil {
 			return fmt.Errorf("memory: record %q: %w", r.ID, points.ErrNotFound)
 		}
-		if v := old.recVersion(); v != r.Version-1 {
-			return fmt.Errorf("memory: record %q: version %d, change expects %d: %w", r.ID, v, r.Version-1, points.ErrConflict)
+		if old.Version != r.Version-1 {
+			return fmt.Errorf("memory: record %q: version %d, change expects %d: %w", r.ID, old.Version, r.Version-1, points.ErrConflict)
 		}
 		s.recRows = append(s.recRows, old)
 	}
@@ -566,26 +536,23 @@ func (s *PointsStore) apply(c *points.Change) {
 		s.wallets[w.Volunteer] = w
 	}
 	for i := range c.NewRecords {
-		r := &c.NewRecords[i]
-		row := new(pointsRecRow)
-		row.set(r)
-		s.records[r.ID] = row
+		r := new(points.Record)
+		*r = c.NewRecords[i]
+		s.records[r.ID] = r
 		if r.SourceKey != "" {
 			s.bySource[r.SourceKey] = r.ID
 		}
-		s.recsByVol[r.Volunteer] = insertRow(s.recsByVol[r.Volunteer], row, cmpRecordRow)
+		s.recsByVol[r.Volunteer] = insertRow(s.recsByVol[r.Volunteer], r, cmpRecordRow)
 	}
 	for i := range c.Records {
 		row := s.recRows[i]
-		r := &c.Records[i]
-		at, _ := plainTime(r.At())
-		moved := at != row.at || r.Volunteer != row.volunteer
+		moved := !row.At().Equal(c.Records[i].At())
 		if moved {
-			s.recsByVol[row.volunteer] = slices.DeleteFunc(s.recsByVol[row.volunteer], func(x *pointsRecRow) bool { return x == row })
+			s.recsByVol[row.Volunteer] = slices.DeleteFunc(s.recsByVol[row.Volunteer], func(r *points.Record) bool { return r == row })
 		}
-		row.set(r)
+		*row = c.Records[i]
 		if moved {
-			s.recsByVol[row.volunteer] = insertRow(s.recsByVol[row.volunteer], row, cmpRecordRow)
+			s.recsByVol[row.Volunteer] = insertRow(s.recsByVol[row.Volunteer], row, cmpRecordRow)
 		}
 	}
 	var first *pointsAwardRow // the row of the first award, for its op and lot

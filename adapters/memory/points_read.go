@@ -23,7 +23,7 @@ func (s *PointsStore) Record(ctx context.Context, id string) (points.Record, err
 	if r == nil {
 		return points.Record{}, fmt.Errorf("memory: record %q: %w", id, points.ErrNotFound)
 	}
-	return r.record(), nil
+	return *r, nil
 }
 
 // RecordBySource implements points.Store.
@@ -37,7 +37,7 @@ func (s *PointsStore) RecordBySource(ctx context.Context, key string) (points.Re
 	if !ok {
 		return points.Record{}, fmt.Errorf("memory: record with source key %q: %w", key, points.ErrNotFound)
 	}
-	return s.records[id].record(), nil
+	return *s.records[id], nil
 }
 
 // Records implements points.Store.
@@ -47,10 +47,10 @@ func (s *PointsStore) Records(ctx context.Context, v org.VolunteerID, from, to t
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rows := rowsIn(s.recsByVol[v], from, to, func(r *pointsRecRow) time.Time { return r.at.time() })
+	rows := rowsIn(s.recsByVol[v], from, to, (*points.Record).At)
 	out := make([]points.Record, 0, len(rows))
 	for _, r := range rows {
-		out = append(out, r.record())
+		out = append(out, *r)
 	}
 	return out, nil
 }
