@@ -129,8 +129,7 @@ func (s *Service) confirmInto(ctx context.Context, c *Change, w *Wallet, rec *Re
 func (s *Service) credit(c *Change, w *Wallet, lots []Lot, award *Award, now time.Time) {
 	if !award.Hours.IsZero() {
 		before := w.Level
-		w.Hours = w.Hours.Add(award.Hours)
-		w.Level = s.scheme.Level(w.Hours)
+		w.Hours, w.Level = s.addHours(w.Hours, award.Hours)
 		if w.Level != before {
 			c.Levels = append(c.Levels, LevelChange{Volunteer: w.Volunteer, From: before, To: w.Level, Hours: w.Hours, Cause: award.ID, At: now})
 		}
@@ -171,6 +170,19 @@ func (s *Service) credit(c *Change, w *Wallet, lots []Lot, award *Award, now tim
 	if op, ok := awardOp(award); ok {
 		c.Ops = append(c.Ops, op)
 	}
+}
+
+// addHours returns have + add and the star level it reaches, in hundredths
+// when both convert and the sum cannot overflow, else in decimals.
+func (s *Service) addHours(have, add decimal.Decimal) (decimal.Decimal, int) {
+	const lim = 1 << 62
+	h, herr := HoursAsset.ToUnits(have)
+	a, aerr := HoursAsset.ToUnits(add)
+	if herr != nil || aerr != nil || h <= -lim || h >= lim || a <= -lim || a >= lim {
+		sum := have.Add(add)
+		return sum, s.scheme.Level(sum)
+	}
+	return HoursAsset.FromUnits(h + a), s.scheme.levelUnits(h + a)
 }
 
 // awardOp returns the ledger op of an award, or false when it moves

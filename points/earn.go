@@ -136,6 +136,7 @@ func (s *Scheme) earn(rec *Record, used usedAmounts) Earning {
 	}
 	e := Earning{RuleID: rule.ID}
 	var pts decimal.Decimal
+	var ptsU int64 // pts in hundredths, when known
 	fast := false
 	if rc != nil {
 		rt, ok := rc.rates[rec.Activity.Category]
@@ -143,8 +144,10 @@ func (s *Scheme) earn(rec *Record, used usedAmounts) Earning {
 			rt = rc.star
 		}
 		if hu, err := HoursAsset.ToUnits(rec.Hours); err == nil && rt.fits && hu > -mulLimit && hu < mulLimit {
-			pts = PointsAsset.FromUnits(hu * rt.units / 100) // Go's division truncates toward zero, as Truncate does
-			e.add("base", formatUnits(hu)+rt.text, pts)
+			ptsU = hu * rt.units / 100 // Go's division truncates toward zero, as Truncate does
+			pts = PointsAsset.FromUnits(ptsU)
+			var b [96]byte
+			e.add("base", string(append(appendUnits(b[:0], hu), rt.text...)), pts)
 			fast = true
 		}
 	}
@@ -172,16 +175,18 @@ func (s *Scheme) earn(rec *Record, used usedAmounts) Earning {
 		if d.Date == string(day) {
 			next := pts.Mul(d.Factor).Truncate(hundth)
 			e.add("day", fmt.Sprintf("× %s on %s (%s)", d.Factor, d.Date, d.Name), next.Sub(pts))
-			pts = next
+			pts, fast = next, false
 		}
 	}
 	if rec.Activity.HardToStaff && !rule.HardToStaff.IsZero() {
 		next := pts.Mul(rule.HardToStaff).Truncate(hundth)
 		e.add("hard_to_staff", fmt.Sprintf("× %s for a hard-to-staff service", rule.HardToStaff), next.Sub(pts))
-		pts = next
+		pts, fast = next, false
 	}
 	// Caps in minor units: cheap, exact (all amounts have scale 2).
-	ptsU := units(pts)
+	if !fast {
+		ptsU = units(pts)
+	}
 	start := ptsU
 	cap := func(code, what string, i int, limit decimal.Decimal, period int) {
 		var limitU int64
@@ -296,6 +301,12 @@ func (s *Scheme) ruleIndex(t time.Time) int {
 // amount: no trailing zeros after the point, no point for a whole number.
 func formatUnits(u int64) string {
 	var b [24]byte
+	return string(appendUnits(b[:0], u))
+}
+
+// appendUnits appends formatUnits(u) to dst.
+func appendUnits(dst []byte, u int64) []byte {
+	var b [24]byte
 	i := len(b)
 	x := uint64(u)
 	if u < 0 {
@@ -325,7 +336,7 @@ func formatUnits(u int64) string {
 		i--
 		b[i] = '-'
 	}
-	return string(b[i:])
+	return append(dst, b[i:]...)
 }
 
 // mulTruncate returns h × rate truncated to 2 decimals, in minor units when
@@ -382,6 +393,11 @@ func (s *Scheme) Level(hours decimal.Decimal) int {
 		}
 		return n
 	}
+	return s.levelUnits(h)
+}
+
+// levelUnits is Level of hours given in hundredths.
+func (s *Scheme) levelUnits(h int64) int {
 	n := 0
 	for _, th := range s.starUnits {
 		if h >= th {

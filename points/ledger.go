@@ -92,8 +92,10 @@ func (b *book) ensure(ctx context.Context, st *accountState, asset ledger.Asset,
 	return nil
 }
 
-// request builds the ledger request of a transfer or hold op.
-func (b *book) request(ctx context.Context, op *Op) (ledger.TransferRequest, error) {
+// request builds the ledger request of a transfer or hold op. Its postings
+// go into buf when it has room (the ledger copies them), else into a new
+// slice.
+func (b *book) request(ctx context.Context, op *Op, buf []ledger.Posting) (ledger.TransferRequest, error) {
 	req := ledger.TransferRequest{ID: ledger.TransferID(op.ID), Reason: op.Reason, Principal: op.Principal, EffectiveAt: op.At}
 	if op.Kind == OpHold {
 		req.HoldUntil = op.Deadline
@@ -109,7 +111,11 @@ func (b *book) request(ctx context.Context, op *Op) (ledger.TransferRequest, err
 		return req, nil
 	}
 	vols, others := b.volunteerPair(op.Volunteer), b.schemePair(op.Counterparty)
-	req.Postings = make([]ledger.Posting, 0, n)
+	if cap(buf) >= n {
+		req.Postings = buf[:0:n]
+	} else {
+		req.Postings = make([]ledger.Posting, 0, n)
+	}
 	add := func(asset ledger.Asset, amt decimal.Decimal) error {
 		if amt.Sign() == 0 {
 			return nil
@@ -145,8 +151,8 @@ func (b *book) request(ctx context.Context, op *Op) (ledger.TransferRequest, err
 // TransferBatch, posts and voids one by one. It returns the IDs applied (or
 // found applied before) and the first failure; ops after a failure are not
 // tried, so that a post never runs before its hold. The IDs are appended
-// to done[:0].
-func (b *book) apply(ctx context.Context, ops []Op, done []string) ([]string, error) {
+// to done[:0]. scratch, when not nil, holds the postings of a lone op.
+func (b *book) apply(ctx context.Context, ops []Op, done []string, scratch []ledger.Posting) ([]string, error) {
 	if cap(done) < len(ops) {
 		done = make([]string, 0, len(ops))
 	}
@@ -166,7 +172,7 @@ func (b *book) apply(ctx context.Context, ops []Op, done []string) ([]string, er
 		}
 		if j-i == 1 {
 			// One op: no batch slices.
-			req, err := b.request(ctx, &ops[i])
+			req, err := b.request(ctx, &ops[i], scratch)
 			if err != nil {
 				return done, err
 			}
@@ -183,7 +189,7 @@ func (b *book) apply(ctx context.Context, ops []Op, done []string) ([]string, er
 		}
 		reqs := make([]ledger.TransferRequest, 0, j-i)
 		for k := i; k < j; k++ {
-			req, err := b.request(ctx, &ops[k])
+			req, err := b.request(ctx, &ops[k], nil)
 			if err != nil {
 				return done, err
 			}

@@ -257,7 +257,7 @@ func (s *Service) commit(ctx context.Context, build func() (*Change, error)) err
 			continue
 		}
 		if err == nil {
-			err = s.applyOps(ctx, c.Ops, c.done[:0])
+			err = s.applyOps(ctx, c.Ops, c.done[:0], c.postings[:0])
 		}
 		c.recycle()
 		return err
@@ -266,12 +266,13 @@ func (s *Service) commit(ctx context.Context, build func() (*Change, error)) err
 
 // applyOps applies ledger ops, rolls their hours and points up, and
 // acknowledges them. Ops left unapplied stay pending for Sync. done is
-// room for the applied IDs (may be nil).
-func (s *Service) applyOps(ctx context.Context, ops []Op, done []string) error {
+// room for the applied IDs and scratch for a lone op's postings (either
+// may be nil).
+func (s *Service) applyOps(ctx context.Context, ops []Op, done []string, scratch []ledger.Posting) error {
 	if len(ops) == 0 {
 		return nil
 	}
-	done, err := s.book.apply(ctx, ops, done)
+	done, err := s.book.apply(ctx, ops, done, scratch)
 	if s.opts.Counters != nil {
 		for i := range ops[:len(done)] {
 			op := &ops[i]
@@ -320,7 +321,7 @@ func (s *Service) Sync(ctx context.Context) (int, error) {
 		if len(ops) == 0 {
 			return n, nil
 		}
-		if err := s.applyOps(ctx, ops, nil); err != nil {
+		if err := s.applyOps(ctx, ops, nil, nil); err != nil {
 			return n, err
 		}
 		n += len(ops)

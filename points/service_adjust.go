@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/civicloop/civicloop/org"
@@ -133,6 +134,8 @@ func (s *Service) adjust(ctx context.Context, what string, aw Award, same func(A
 		if isDuplicate(err) {
 			continue // a concurrent call with the same key won
 		}
+		// The change handed its lines to the store; the caller gets his own.
+		out.Lines = slices.Clone(out.Lines)
 		return out, err
 	}
 }

@@ -300,7 +300,7 @@ func (s *Service) reapply(ctx context.Context, awardID string) error {
 	if !ok {
 		return nil
 	}
-	return s.applyOps(ctx, []Op{op}, nil)
+	return s.applyOps(ctx, []Op{op}, nil, nil)
 }
 
 // Record returns a record by ID.

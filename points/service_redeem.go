@@ -126,7 +126,10 @@ func (s *Service) Fulfil(ctx context.Context, a org.Actor, id, code string) (Red
 		red.Version++
 		c := newSettleChange()
 		c.Redemptions = append(c.Redemptions, red)
-		c.Ops = append(c.Ops, Op{ID: "post:" + red.ID, Kind: OpPost, Volunteer: red.Volunteer, Points: red.Price.Neg(), Hold: "hold:" + red.ID, Counterparty: Redeemed, Reason: "points.fulfil", At: now, Principal: a.ID})
+		// "post:<id>" and "hold:<id>" cut from one string.
+		ids := "post:" + red.ID + "hold:" + red.ID
+		post, hold := ids[:len(ids)/2], ids[len(ids)/2:]
+		c.Ops = append(c.Ops, Op{ID: post, Kind: OpPost, Volunteer: red.Volunteer, Points: red.Price.Neg(), Hold: hold, Counterparty: Redeemed, Reason: "points.fulfil", At: now, Principal: a.ID})
 		return c, nil
 	})
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/civicloop/civicloop/ledger"
 	"github.com/civicloop/civicloop/org"
 	"github.com/shopspring/decimal"
 )
@@ -22,7 +23,9 @@ import (
 //     ErrConflict, ErrOutOfStock) so that errors.Is matches them; any other
 //     error is a storage failure.
 //   - Returned slices and structs belong to the caller; the Store keeps no
-//     reference to what it returns nor to what it is given.
+//     reference to what it returns nor to what it is given, except the
+//     Lines of the awards given to Commit, which the Service hands over
+//     and changes no more: a Store may keep them instead of a copy.
 //   - Lists are ordered as stated; an empty result is a nil or empty slice
 //     and no error.
 //   - It is safe for concurrent use.
@@ -160,6 +163,8 @@ type Change struct {
 	usageKeys  [3]string
 	usageUnits [3]int64
 	done       [1]string
+	// postings of a lone op's ledger request, which the ledger copies.
+	postings [4]ledger.Posting
 }
 
 // recycle returns c's pooled buffer, if any, for reuse; c must not be used
@@ -191,20 +196,41 @@ type confirmBuf struct {
 	ops     [1]Op
 }
 
-var confirmPool = sync.Pool{New: func() any { return new(confirmBuf) }}
+var confirmPool = sync.Pool{New: func() any {
+	b := new(confirmBuf)
+	b.c = Change{Wallets: b.wallets[:0], Records: b.records[:0], Awards: b.awards[:0], Lots: b.lots[:0],
+		Levels: b.levels[:0], Usage: b.usage[:0], Ops: b.ops[:0], buf: b}
+	return b
+}}
 
 func (b *confirmBuf) recycle() {
-	*b = confirmBuf{}
+	b.c.truncate()
 	confirmPool.Put(b)
+}
+
+// truncate empties c's slices, keeping their space. What they held stays
+// until overwritten: clearing it would cost a bulk write barrier while the
+// collector marks, and nothing reads past a slice's length.
+func (c *Change) truncate() {
+	c.Wallets = c.Wallets[:0]
+	c.NewRecords = c.NewRecords[:0]
+	c.Records = c.Records[:0]
+	c.Awards = c.Awards[:0]
+	c.Lots = c.Lots[:0]
+	c.Levels = c.Levels[:0]
+	c.Objections = c.Objections[:0]
+	c.Items = c.Items[:0]
+	c.Stock = c.Stock[:0]
+	c.Redemptions = c.Redemptions[:0]
+	c.Certificates = c.Certificates[:0]
+	c.Usage = c.Usage[:0]
+	c.Ops = c.Ops[:0]
 }
 
 // newConfirmChange returns an empty Change with room for one confirmation,
 // from a pool: confirmations are frequent and the buffer is large.
 func newConfirmChange() *Change {
-	b := confirmPool.Get().(*confirmBuf)
-	b.c = Change{Wallets: b.wallets[:0], Records: b.records[:0], Awards: b.awards[:0], Lots: b.lots[:0],
-		Levels: b.levels[:0], Usage: b.usage[:0], Ops: b.ops[:0], buf: b}
-	return &b.c
+	return &confirmPool.Get().(*confirmBuf).c
 }
 
 // redeemBuf is confirmBuf for a redemption's hold, fulfilment or release.
@@ -225,32 +251,36 @@ type settleBuf struct {
 }
 
 var (
-	settlePool = sync.Pool{New: func() any { return new(settleBuf) }}
-	redeemPool = sync.Pool{New: func() any { return new(redeemBuf) }}
+	settlePool = sync.Pool{New: func() any {
+		b := new(settleBuf)
+		b.c = Change{Redemptions: b.redemptions[:0], Ops: b.ops[:0], buf: b}
+		return b
+	}}
+	redeemPool = sync.Pool{New: func() any {
+		b := new(redeemBuf)
+		b.c = Change{Wallets: b.wallets[:0], Lots: b.lots[:0], Redemptions: b.redemptions[:0], Stock: b.stock[:0], Ops: b.ops[:0], buf: b}
+		return b
+	}}
 )
 
 func (b *settleBuf) recycle() {
-	*b = settleBuf{}
+	b.c.truncate()
 	settlePool.Put(b)
 }
 
 func (b *redeemBuf) recycle() {
-	*b = redeemBuf{}
+	b.c.truncate()
 	redeemPool.Put(b)
 }
 
 // newSettleChange returns an empty Change with room for one redemption and
 // one op, from a pool.
 func newSettleChange() *Change {
-	b := settlePool.Get().(*settleBuf)
-	b.c = Change{Redemptions: b.redemptions[:0], Ops: b.ops[:0], buf: b}
-	return &b.c
+	return &settlePool.Get().(*settleBuf).c
 }
 
 // newRedeemChange returns an empty Change with room for one redemption
 // step, from a pool.
 func newRedeemChange() *Change {
-	b := redeemPool.Get().(*redeemBuf)
-	b.c = Change{Wallets: b.wallets[:0], Lots: b.lots[:0], Redemptions: b.redemptions[:0], Stock: b.stock[:0], Ops: b.ops[:0], buf: b}
-	return &b.c
+	return &redeemPool.Get().(*redeemBuf).c
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sort"
 	"sync"
 	"time"
 
@@ -22,12 +23,14 @@ var (
 type PointsStore struct {
 	mu sync.Mutex
 
-	records   map[string]points.Record
+	records   map[string]*points.Record
 	bySource  map[string]string
-	recsByVol map[org.VolunteerID][]pointsKey
+	recsByVol map[org.VolunteerID][]*points.Record // by (At(), ID)
+	// recRows are the rows of c.Records found by check, for apply.
+	recRows []*points.Record
 
 	wallets   map[org.VolunteerID]points.Wallet
-	lots      map[string]*pointsLotRow
+	lots      map[string]*pointsLotRow            // the lots of no award; an award's lot hangs from its row
 	lotsByVol map[org.VolunteerID][]*pointsLotRow // every lot, by (EarnedAt, ID)
 	expIdx    []pointsExpEntry                    // lots that may expire, by (ExpiresAt, ID)
 	expDirty  bool
@@ -37,27 +40,34 @@ type PointsStore struct {
 	// here instead of hashing a million IDs.
 	dueRows []*pointsLotRow
 
-	awards      map[string]points.Award
-	awardsByVol map[org.VolunteerID][]pointsKey
+	awards      map[string]*pointsAwardRow
+	awardsByVol map[org.VolunteerID][]*pointsAwardRow // by (At, ID)
 	levels      map[org.VolunteerID][]points.LevelChange
-	usage       map[org.VolunteerID]map[string]int64 // by volunteer and period, hundredths of a point
-	usageUnits  []int64                              // the units of the usage deltas of the change being committed
+	usage       map[org.VolunteerID]*pointsUsage // by volunteer, then period
+	usageUnits  []int64                          // the units of the usage deltas of the change being committed
 
 	objections  map[string]points.Objection
 	objByRecord map[string][]string
 
 	items       map[string]points.Item
-	redemptions map[string]points.Redemption
-	redByVol    map[org.VolunteerID][]pointsKey // by (HeldAt, ID)
-	held        map[string]struct{}
+	redemptions map[string]*pointsRedRow
+	redByVol    map[org.VolunteerID][]*pointsRedRow // by (HeldAt, ID)
+	// redRows are the stored rows of c.Redemptions found by check (nil
+	// for a new one), for apply; apply sets the new ones.
+	redRows []*pointsRedRow
+	held    map[string]struct{}
 
 	certs    map[string]points.Certificate
 	seqs     map[string]int64
 	refusals []org.Refusal
 
-	// The outbox: opIDs holds the Seq of every op ever committed; opLog
-	// holds the ops from Seq opBase on, in Seq order, acknowledged ones
-	// emptied; opHead is the first one maybe pending.
+	// The outbox: opIDs holds the Seq of every op ever committed, except
+	// the ops committed with the award of the same ID, whose Seq is kept
+	// in the award's row, and the ops "hold:<r>", "post:<r>" and
+	// "void:<r>" of a redemption r stored by then, kept in its row (see
+	// redOp); opLog holds the ops from Seq opBase on, in Seq
+	// order, acknowledged ones emptied; opHead is the first one maybe
+	// pending.
 	opIDs  map[string]int64
 	opLog  []pointsOpSlot
 	opBase int64
@@ -71,6 +81,103 @@ type pointsOpSlot struct {
 	acked bool
 }
 
+// pointsUsage is a volunteer's usage counters by period, in hundredths of
+// a point. Short periods (the Service's "D:2026-03-02", "W:..." and
+// "M:2026-03") are keys of their own bytes, which hash without a string and
+// leave the collector nothing to scan; others are kept by string.
+type pointsUsage struct {
+	short map[usageKey]int64
+	long  map[string]int64
+}
+
+// usageKey is a period of at most len(b) bytes: its bytes and length.
+type usageKey struct {
+	b [12]byte
+	n uint8
+}
+
+func (u *pointsUsage) get(p string) int64 {
+	if u == nil {
+		return 0
+	}
+	if len(p) <= len(usageKey{}.b) {
+		k := usageKey{n: uint8(len(p))}
+		copy(k.b[:], p)
+		return u.short[k]
+	}
+	return u.long[p]
+}
+
+func (u *pointsUsage) add(p string, n int64) {
+	if len(p) <= len(usageKey{}.b) {
+		k := usageKey{n: uint8(len(p))}
+		copy(k.b[:], p)
+		if u.short == nil {
+			u.short = make(map[usageKey]int64, 4)
+		}
+		u.short[k] += n
+		return
+	}
+	if u.long == nil {
+		u.long = map[string]int64{}
+	}
+	u.long[p] += n
+}
+
+// pointsAwardRow holds an award, the Seq of the op committed with it under
+// the same ID (0 for none) and the lot of the same ID, if any: the ops and
+// lots of awards, the most frequent, need no entries of their own in opIDs
+// and lots.
+type pointsAwardRow struct {
+	award points.Award
+	opSeq int64
+	lot   *pointsLotRow
+}
+
+func cmpAwardRow(a, b *pointsAwardRow) int {
+	if c := a.award.At.Compare(b.award.At); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.award.ID, b.award.ID)
+}
+
+func cmpRecordRow(a, b *points.Record) int {
+	if c := a.At().Compare(b.At()); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.ID, b.ID)
+}
+
+// insertRow inserts r into the list s sorted by cmp.
+func insertRow[T any](s []*T, r *T, cmp func(a, b *T) int) []*T {
+	if n := len(s); n == 0 || cmp(s[n-1], r) < 0 {
+		return append(s, r)
+	}
+	i, _ := slices.BinarySearchFunc(s, r, cmp)
+	return slices.Insert(s, i, r)
+}
+
+// rowsIn returns the rows of a list sorted by at with at in [from, to).
+func rowsIn[T any](s []*T, from, to time.Time, at func(*T) time.Time) []*T {
+	i := sort.Search(len(s), func(i int) bool { return !at(s[i]).Before(from) })
+	j := i
+	for j < len(s) && at(s[j]).Before(to) {
+		j++
+	}
+	return s[i:j]
+}
+
+// lotRow returns the row of a lot, or nil.
+func (s *PointsStore) lotRow(id string) *pointsLotRow {
+	if row := s.lots[id]; row != nil {
+		return row
+	}
+	if a := s.awards[id]; a != nil {
+		return a.lot
+	}
+	return nil
+}
+
 // pointsLotRow holds a lot; gen numbers its latest expiry index entry, so
 // that older entries for the same lot are recognised as stale.
 type pointsLotRow struct {
@@ -78,15 +185,29 @@ type pointsLotRow struct {
 	gen uint32
 }
 
-// pointsExpEntry is an entry of the expiry index.
+// pointsExpEntry is an entry of the expiry index: the lot's ExpiresAt as
+// Unix seconds and nanoseconds (no pointer for the collector to follow).
 type pointsExpEntry struct {
-	at  time.Time
-	row *pointsLotRow
-	gen uint32
+	sec  int64
+	row  *pointsLotRow
+	nsec int32
+	gen  uint32
+}
+
+// expAt returns t as the seconds and nanoseconds of an expiry entry; they
+// order as t does.
+func expAt(t time.Time) (int64, int32) { return t.Unix(), int32(t.Nanosecond()) }
+
+// compare compares the entry's time with (sec, nsec).
+func (e *pointsExpEntry) compare(sec int64, nsec int32) int {
+	if c := cmp.Compare(e.sec, sec); c != 0 {
+		return c
+	}
+	return cmp.Compare(e.nsec, nsec)
 }
 
 func cmpExpEntry(a, b pointsExpEntry) int {
-	if c := a.at.Compare(b.at); c != 0 {
+	if c := a.compare(b.sec, b.nsec); c != 0 {
 		return c
 	}
 	return cmp.Compare(a.row.lot.ID, b.row.lot.ID)
@@ -112,23 +233,14 @@ func cmpPointsKey(a, b pointsKey) int {
 	return cmp.Compare(a.id, b.id)
 }
 
-// insertKey inserts k into the sorted list s.
-func insertKey(s []pointsKey, k pointsKey) []pointsKey {
-	if n := len(s); n == 0 || cmpPointsKey(s[n-1], k) < 0 {
-		return append(s, k)
-	}
-	i, _ := slices.BinarySearchFunc(s, k, cmpPointsKey)
-	return slices.Insert(s, i, k)
-}
-
 // NewPointsStore returns an empty in-memory points store.
 func NewPointsStore() *PointsStore {
 	return &PointsStore{
-		records: map[string]points.Record{}, bySource: map[string]string{}, recsByVol: map[org.VolunteerID][]pointsKey{},
+		records: map[string]*points.Record{}, bySource: map[string]string{}, recsByVol: map[org.VolunteerID][]*points.Record{},
 		wallets: map[org.VolunteerID]points.Wallet{}, lots: map[string]*pointsLotRow{}, lotsByVol: map[org.VolunteerID][]*pointsLotRow{},
-		awards: map[string]points.Award{}, awardsByVol: map[org.VolunteerID][]pointsKey{}, levels: map[org.VolunteerID][]points.LevelChange{}, usage: map[org.VolunteerID]map[string]int64{},
+		awards: map[string]*pointsAwardRow{}, awardsByVol: map[org.VolunteerID][]*pointsAwardRow{}, levels: map[org.VolunteerID][]points.LevelChange{}, usage: map[org.VolunteerID]*pointsUsage{},
 		objections: map[string]points.Objection{}, objByRecord: map[string][]string{},
-		items: map[string]points.Item{}, redemptions: map[string]points.Redemption{}, redByVol: map[org.VolunteerID][]pointsKey{}, held: map[string]struct{}{},
+		items: map[string]points.Item{}, redemptions: map[string]*pointsRedRow{}, redByVol: map[org.VolunteerID][]*pointsRedRow{}, held: map[string]struct{}{},
 		certs: map[string]points.Certificate{}, seqs: map[string]int64{},
 		opIDs: map[string]int64{}, opBase: 1,
 	}
@@ -188,14 +300,16 @@ func (s *PointsStore) check(c *points.Change) error {
 			}
 		}
 	}
+	s.recRows = s.recRows[:0]
 	for _, r := range c.Records {
-		old, ok := s.records[r.ID]
-		if !ok {
+		old := s.records[r.ID]
+		if old == nil {
 			return fmt.Errorf("memory: record %q: %w", r.ID, points.ErrNotFound)
 		}
 		if old.Version != r.Version-1 {
 			return fmt.Errorf("memory: record %q: version %d, change expects %d: %w", r.ID, old.Version, r.Version-1, points.ErrConflict)
 		}
+		s.recRows = append(s.recRows, old)
 	}
 	if id, ok := firstDup(len(c.Awards), func(i int) string { return c.Awards[i].ID }); ok {
 		return fmt.Errorf("memory: award %q twice in one change: %w", id, points.ErrDuplicate)
@@ -208,8 +322,27 @@ func (s *PointsStore) check(c *points.Change) error {
 	if id, ok := firstDup(len(c.Ops), func(i int) string { return c.Ops[i].ID }); ok {
 		return fmt.Errorf("memory: ledger op %q twice in one change: %w", id, points.ErrDuplicate)
 	}
+	hint := 0
 	for _, op := range c.Ops {
 		if _, ok := s.opIDs[op.ID]; ok {
+			return fmt.Errorf("memory: ledger op %q: %w", op.ID, points.ErrDuplicate)
+		}
+		if kind, rid, ok := redOp(op.ID); ok {
+			// An op kept in a redemption's row. A redemption new in the
+			// change has no stored row (else checkRedemptions refuses it).
+			if j := redemptionIn(c, rid); j >= 0 && c.Redemptions[j].Version == 1 {
+				continue
+			}
+			if row := s.redemptions[rid]; row != nil && row.opSeq[kind] != 0 {
+				return fmt.Errorf("memory: ledger op %q: %w", op.ID, points.ErrDuplicate)
+			}
+			continue
+		}
+		// An op kept in an award's row: an award of the change has no
+		// stored row (checked above).
+		if i := awardIn(c, op.ID, hint); i >= 0 {
+			hint = i + 1
+		} else if row := s.awards[op.ID]; row != nil && row.opSeq != 0 {
 			return fmt.Errorf("memory: ledger op %q: %w", op.ID, points.ErrDuplicate)
 		}
 	}
@@ -293,13 +426,85 @@ func (s *PointsStore) check(c *points.Change) error {
 	return s.checkRedemptions(c)
 }
 
-func (s *PointsStore) checkRedemptions(c *points.Change) error {
-	for _, r := range c.Redemptions {
-		if got := s.redemptions[r.ID].Version; got != r.Version-1 {
-			return fmt.Errorf("memory: redemption %q: version %d, change expects %d: %w", r.ID, got, r.Version-1, points.ErrConflict)
+// redOp returns the index in opSeq of a redemption's row, and the
+// redemption's ID, of an op ID "hold:<r>", "post:<r>" or "void:<r>"; false
+// for other IDs.
+func redOp(id string) (int, string, bool) {
+	if len(id) > 5 && id[4] == ':' {
+		switch id[:4] {
+		case "hold":
+			return 0, id[5:], true
+		case "post":
+			return 1, id[5:], true
+		case "void":
+			return 2, id[5:], true
 		}
 	}
+	return 0, "", false
+}
+
+// redemptionIn returns the index of the redemption of c with the given ID,
+// or -1.
+func redemptionIn(c *points.Change, id string) int {
+	for i := range c.Redemptions {
+		if c.Redemptions[i].ID == id {
+			return i
+		}
+	}
+	return -1
+}
+
+// pointsRedRow holds a redemption and the Seq of its hold, post and void
+// ops (0 for none).
+type pointsRedRow struct {
+	red   points.Redemption
+	opSeq [3]int64
+}
+
+func (s *PointsStore) checkRedemptions(c *points.Change) error {
+	s.redRows = s.redRows[:0]
+	for i, r := range c.Redemptions {
+		row := s.redemptions[r.ID]
+		if row == nil {
+			// A new one, maybe twice in the change: the first gets Version 1.
+			for _, prev := range c.Redemptions[:i] {
+				if prev.ID == r.ID {
+					return fmt.Errorf("memory: redemption %q twice in one change: %w", r.ID, points.ErrConflict)
+				}
+			}
+		}
+		var got int64
+		if row != nil {
+			got = row.red.Version
+		}
+		if got != r.Version-1 {
+			return fmt.Errorf("memory: redemption %q: version %d, change expects %d: %w", r.ID, got, r.Version-1, points.ErrConflict)
+		}
+		s.redRows = append(s.redRows, row)
+	}
 	return nil
+}
+
+func cmpRedemptionRow(a, b *pointsRedRow) int {
+	if c := a.red.HeldAt.Compare(b.red.HeldAt); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.red.ID, b.red.ID)
+}
+
+// awardIn returns the index of the award of c with the given ID, or -1,
+// trying index hint first: the ops of a change's awards come in the order
+// of the awards, so that hint = the last match + 1 finds them at once.
+func awardIn(c *points.Change, id string, hint int) int {
+	if hint >= 0 && hint < len(c.Awards) && c.Awards[hint].ID == id {
+		return hint
+	}
+	for i := range c.Awards {
+		if c.Awards[i].ID == id {
+			return i
+		}
+	}
+	return -1
 }
 
 // firstDup returns an ID that occurs twice among n IDs: a linear scan for
@@ -330,34 +535,68 @@ func (s *PointsStore) apply(c *points.Change) {
 	for _, w := range c.Wallets {
 		s.wallets[w.Volunteer] = w
 	}
-	for _, r := range c.NewRecords {
+	for i := range c.NewRecords {
+		r := new(points.Record)
+		*r = c.NewRecords[i]
 		s.records[r.ID] = r
 		if r.SourceKey != "" {
 			s.bySource[r.SourceKey] = r.ID
 		}
-		s.recsByVol[r.Volunteer] = insertKey(s.recsByVol[r.Volunteer], pointsKey{r.At(), r.ID})
+		s.recsByVol[r.Volunteer] = insertRow(s.recsByVol[r.Volunteer], r, cmpRecordRow)
 	}
-	for _, r := range c.Records {
-		s.records[r.ID] = r
+	for i := range c.Records {
+		row := s.recRows[i]
+		moved := !row.At().Equal(c.Records[i].At())
+		if moved {
+			s.recsByVol[row.Volunteer] = slices.DeleteFunc(s.recsByVol[row.Volunteer], func(r *points.Record) bool { return r == row })
+		}
+		*row = c.Records[i]
+		if moved {
+			s.recsByVol[row.Volunteer] = insertRow(s.recsByVol[row.Volunteer], row, cmpRecordRow)
+		}
 	}
-	for _, a := range c.Awards {
-		s.awards[a.ID] = cloneAward(a)
-		s.awardsByVol[a.Volunteer] = insertKey(s.awardsByVol[a.Volunteer], pointsKey{a.At, a.ID})
+	var first *pointsAwardRow // the row of the first award, for its op and lot
+	for i, a := range c.Awards {
+		// The Service hands Lines over (see points.Store.Commit).
+		row := &pointsAwardRow{award: a}
+		s.awards[a.ID] = row
+		if i == 0 {
+			first = row
+		}
+		s.awardsByVol[a.Volunteer] = insertRow(s.awardsByVol[a.Volunteer], row, cmpAwardRow)
 	}
+	hint := 0
 	for i, l := range c.Lots {
 		var row *pointsLotRow
-		existed := false
+		var owner *pointsAwardRow // the award the lot belongs to, if any
 		if i < len(s.dueRows) && s.dueRows[i].lot.ID == l.ID {
-			row, existed = s.dueRows[i], true
+			row = s.dueRows[i]
+		} else if j := awardIn(c, l.ID, hint); j >= 0 {
+			// A new award's lot: new, unless stored before on its own.
+			hint = j + 1
+			if owner = first; j > 0 {
+				owner = s.awards[l.ID]
+			}
+			if row = s.lots[l.ID]; row != nil {
+				owner = nil
+			}
 		} else {
-			row, existed = s.lots[l.ID]
+			row = s.lotRow(l.ID)
 		}
+		existed := row != nil
 		wasEmpty := !existed || row.lot.Remaining.Sign() <= 0
 		if existed {
 			row.lot = l
 		} else {
 			row = &pointsLotRow{lot: l}
-			s.lots[l.ID] = row
+			if owner == nil {
+				owner = s.awards[l.ID]
+			}
+			if owner != nil {
+				owner.lot = row
+			} else {
+				s.lots[l.ID] = row
+			}
 			byVol := s.lotsByVol[l.Volunteer]
 			if n := len(byVol); n == 0 || cmpLotRow(byVol[n-1], row) < 0 {
 				s.lotsByVol[l.Volunteer] = append(byVol, row)
@@ -368,26 +607,34 @@ func (s *PointsStore) apply(c *points.Change) {
 		}
 		if !l.ExpiresAt.IsZero() && l.Remaining.Sign() > 0 && wasEmpty {
 			row.gen++
-			e := pointsExpEntry{at: l.ExpiresAt, row: row, gen: row.gen}
+			sec, nsec := expAt(l.ExpiresAt)
+			e := pointsExpEntry{sec: sec, nsec: nsec, row: row, gen: row.gen}
 			if n := len(s.expIdx); n > s.expHead && cmpExpEntry(s.expIdx[n-1], e) > 0 {
 				s.expDirty = true
+			}
+			if len(s.expIdx) == cap(s.expIdx) {
+				// Double, where append grows a large slice by a quarter
+				// and so copies each entry four times over.
+				grown := make([]pointsExpEntry, len(s.expIdx), max(2*cap(s.expIdx), 256))
+				copy(grown, s.expIdx)
+				s.expIdx = grown
 			}
 			s.expIdx = append(s.expIdx, e)
 		}
 	}
 	// A change's usage deltas are mostly one award's three periods: one
 	// volunteer, one amount.
-	var vu map[string]int64
+	var vu *pointsUsage
 	var last int
 	for i, u := range c.Usage {
 		if vu == nil || u.Volunteer != c.Usage[last].Volunteer {
 			if vu = s.usage[u.Volunteer]; vu == nil {
-				vu = make(map[string]int64, 4)
+				vu = &pointsUsage{}
 				s.usage[u.Volunteer] = vu
 			}
 		}
 		last = i
-		vu[u.Period] += s.usageUnits[i] // converted by check
+		vu.add(u.Period, s.usageUnits[i]) // converted by check
 	}
 	for _, lc := range c.Levels {
 		s.levels[lc.Volunteer] = append(s.levels[lc.Volunteer], lc)
@@ -410,11 +657,23 @@ func (s *PointsStore) apply(c *points.Change) {
 			s.items[d.Item] = it
 		}
 	}
-	for _, r := range c.Redemptions {
-		if r.Version == 1 {
-			s.redByVol[r.Volunteer] = insertKey(s.redByVol[r.Volunteer], pointsKey{r.HeldAt, r.ID})
+	for i, r := range c.Redemptions {
+		r = cloneRedemption(r)
+		if row := s.redRows[i]; row == nil {
+			row = &pointsRedRow{red: r}
+			s.redRows[i] = row // for the ops below
+			s.redemptions[r.ID] = row
+			s.redByVol[r.Volunteer] = insertRow(s.redByVol[r.Volunteer], row, cmpRedemptionRow)
+		} else {
+			moved := !row.red.HeldAt.Equal(r.HeldAt) || row.red.Volunteer != r.Volunteer
+			if moved {
+				s.redByVol[row.red.Volunteer] = slices.DeleteFunc(s.redByVol[row.red.Volunteer], func(x *pointsRedRow) bool { return x == row })
+			}
+			row.red = r
+			if moved {
+				s.redByVol[r.Volunteer] = insertRow(s.redByVol[r.Volunteer], row, cmpRedemptionRow)
+			}
 		}
-		s.redemptions[r.ID] = cloneRedemption(r)
 		if r.Status == points.RedemptionHeld {
 			s.held[r.ID] = struct{}{}
 		} else {
@@ -424,10 +683,32 @@ func (s *PointsStore) apply(c *points.Change) {
 	for _, ct := range c.Certificates {
 		s.certs[ct.Number] = cloneCertificate(ct)
 	}
+	hint = 0
 	for _, op := range c.Ops {
 		s.opSeq++
 		op.Seq = s.opSeq
-		s.opIDs[op.ID] = op.Seq
+		if kind, rid, ok := redOp(op.ID); ok {
+			var row *pointsRedRow
+			if j := redemptionIn(c, rid); j >= 0 {
+				row = s.redRows[j]
+			} else {
+				row = s.redemptions[rid]
+			}
+			if row != nil {
+				row.opSeq[kind] = op.Seq
+			} else {
+				s.opIDs[op.ID] = op.Seq
+			}
+		} else if i := awardIn(c, op.ID, hint); i >= 0 {
+			hint = i + 1
+			row := first
+			if i > 0 {
+				row = s.awards[op.ID]
+			}
+			row.opSeq = op.Seq
+		} else {
+			s.opIDs[op.ID] = op.Seq
+		}
 		s.opLog = append(s.opLog, pointsOpSlot{op: op})
 	}
 }

@@ -4,22 +4,13 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sort"
 	"time"
 
 	"github.com/civicloop/civicloop/org"
 	"github.com/civicloop/civicloop/points"
 	"github.com/shopspring/decimal"
 )
-
-// keysIn returns the keys of a sorted list with at in [from, to).
-func keysIn(s []pointsKey, from, to time.Time) []pointsKey {
-	i, _ := slices.BinarySearchFunc(s, pointsKey{at: from}, cmpPointsKey)
-	j := i
-	for j < len(s) && s[j].at.Before(to) {
-		j++
-	}
-	return s[i:j]
-}
 
 // Record implements points.Store.
 func (s *PointsStore) Record(ctx context.Context, id string) (points.Record, error) {
@@ -28,11 +19,11 @@ func (s *PointsStore) Record(ctx context.Context, id string) (points.Record, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, ok := s.records[id]
-	if !ok {
+	r := s.records[id]
+	if r == nil {
 		return points.Record{}, fmt.Errorf("memory: record %q: %w", id, points.ErrNotFound)
 	}
-	return r, nil
+	return *r, nil
 }
 
 // RecordBySource implements points.Store.
@@ -46,7 +37,7 @@ func (s *PointsStore) RecordBySource(ctx context.Context, key string) (points.Re
 	if !ok {
 		return points.Record{}, fmt.Errorf("memory: record with source key %q: %w", key, points.ErrNotFound)
 	}
-	return s.records[id], nil
+	return *s.records[id], nil
 }
 
 // Records implements points.Store.
@@ -56,10 +47,10 @@ func (s *PointsStore) Records(ctx context.Context, v org.VolunteerID, from, to t
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	keys := keysIn(s.recsByVol[v], from, to)
-	out := make([]points.Record, 0, len(keys))
-	for _, k := range keys {
-		out = append(out, s.records[k.id])
+	rows := rowsIn(s.recsByVol[v], from, to, (*points.Record).At)
+	out := make([]points.Record, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, *r)
 	}
 	return out, nil
 }
@@ -101,8 +92,8 @@ func (s *PointsStore) Lot(ctx context.Context, id string) (points.Lot, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	row, ok := s.lots[id]
-	if !ok {
+	row := s.lotRow(id)
+	if row == nil {
 		return points.Lot{}, fmt.Errorf("memory: lot %q: %w", id, points.ErrNotFound)
 	}
 	return row.lot, nil
@@ -120,18 +111,19 @@ func (s *PointsStore) DueLots(ctx context.Context, now time.Time, limit int) ([]
 		s.expDirty = false
 	}
 	out := make([]points.Lot, 0, min(limit, len(s.expIdx)-s.expHead))
+	nowSec, nowNsec := expAt(now)
 	s.dueRows = s.dueRows[:0]
 	live := false // whether a live entry was passed; the head stops there
 	for i := s.expHead; i < len(s.expIdx) && len(out) < limit; i++ {
 		e := s.expIdx[i]
 		l := &e.row.lot
-		if e.gen != e.row.gen || l.Remaining.Sign() <= 0 || !l.ExpiresAt.Equal(e.at) {
+		if e.gen != e.row.gen || l.Remaining.Sign() <= 0 || e.compare(expAt(l.ExpiresAt)) != 0 {
 			if !live {
 				s.expHead = i + 1
 			}
 			continue
 		}
-		if e.at.After(now) {
+		if e.compare(nowSec, nowNsec) > 0 {
 			break
 		}
 		live = true
@@ -152,11 +144,11 @@ func (s *PointsStore) Award(ctx context.Context, id string) (points.Award, error
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	a, ok := s.awards[id]
+	row, ok := s.awards[id]
 	if !ok {
 		return points.Award{}, fmt.Errorf("memory: award %q: %w", id, points.ErrNotFound)
 	}
-	return cloneAward(a), nil
+	return cloneAward(row.award), nil
 }
 
 // Awards implements points.Store.
@@ -166,10 +158,10 @@ func (s *PointsStore) Awards(ctx context.Context, v org.VolunteerID, from, to ti
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	keys := keysIn(s.awardsByVol[v], from, to)
-	out := make([]points.Award, 0, len(keys))
-	for _, k := range keys {
-		out = append(out, cloneAward(s.awards[k.id]))
+	rows := rowsIn(s.awardsByVol[v], from, to, func(r *pointsAwardRow) time.Time { return r.award.At })
+	out := make([]points.Award, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, cloneAward(r.award))
 	}
 	return out, nil
 }
@@ -183,7 +175,7 @@ func (s *PointsStore) Usage(ctx context.Context, v org.VolunteerID, periods []st
 	defer s.mu.Unlock()
 	out := make([]decimal.Decimal, len(periods))
 	for i, p := range periods {
-		out[i] = points.PointsAsset.FromUnits(s.usage[v][p])
+		out[i] = points.PointsAsset.FromUnits(s.usage[v].get(p))
 	}
 	return out, nil
 }
@@ -200,7 +192,7 @@ func (s *PointsStore) UsageUnits(ctx context.Context, v org.VolunteerID, periods
 	defer s.mu.Unlock()
 	vu := s.usage[v]
 	for i, p := range periods {
-		out[i] = vu[p]
+		out[i] = vu.get(p)
 	}
 	return nil
 }
@@ -289,11 +281,11 @@ func (s *PointsStore) Redemption(ctx context.Context, id string) (points.Redempt
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, ok := s.redemptions[id]
-	if !ok {
+	r := s.redemptions[id]
+	if r == nil {
 		return points.Redemption{}, fmt.Errorf("memory: redemption %q: %w", id, points.ErrNotFound)
 	}
-	return cloneRedemption(r), nil
+	return cloneRedemption(r.red), nil
 }
 
 // Redemptions implements points.Store.
@@ -303,12 +295,12 @@ func (s *PointsStore) Redemptions(ctx context.Context, v org.VolunteerID, item s
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	keys := s.redByVol[v]
-	i, _ := slices.BinarySearchFunc(keys, pointsKey{at: since}, cmpPointsKey)
+	rows := s.redByVol[v]
+	i := sort.Search(len(rows), func(i int) bool { return !rows[i].red.HeldAt.Before(since) })
 	var out []points.Redemption
-	for _, k := range keys[i:] {
-		if r := s.redemptions[k.id]; r.Item == item {
-			out = append(out, cloneRedemption(r))
+	for _, r := range rows[i:] {
+		if r.red.Item == item {
+			out = append(out, cloneRedemption(r.red))
 		}
 	}
 	return out, nil
@@ -323,8 +315,8 @@ func (s *PointsStore) DueRedemptions(ctx context.Context, now time.Time, limit i
 	defer s.mu.Unlock()
 	var out []points.Redemption
 	for id := range s.held {
-		if r := s.redemptions[id]; !r.Deadline.After(now) {
-			out = append(out, cloneRedemption(r))
+		if r := s.redemptions[id]; !r.red.Deadline.After(now) {
+			out = append(out, cloneRedemption(r.red))
 		}
 	}
 	slices.SortFunc(out, func(a, b points.Redemption) int {
@@ -411,8 +403,19 @@ func (s *PointsStore) AckOps(ctx context.Context, ids []string) error {
 	defer s.mu.Unlock()
 	for _, id := range ids {
 		seq, ok := s.opIDs[id]
+		if !ok {
+			if kind, rid, isRed := redOp(id); isRed {
+				if row := s.redemptions[rid]; row != nil && row.opSeq[kind] != 0 {
+					seq, ok = row.opSeq[kind], true
+				}
+			} else if row := s.awards[id]; row != nil && row.opSeq != 0 {
+				seq, ok = row.opSeq, true
+			}
+		}
 		if i := seq - s.opBase; ok && i >= 0 && i < int64(len(s.opLog)) {
-			s.opLog[i] = pointsOpSlot{acked: true}
+			// The op stays until its slot is reused: clearing it would
+			// cost a bulk write barrier while the collector marks.
+			s.opLog[i].acked = true
 		}
 	}
 	for s.opHead < len(s.opLog) && s.opLog[s.opHead].acked {
