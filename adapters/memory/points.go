@@ -579,6 +579,8 @@ func (s *PointsStore) apply(c *points.Change) {
 			}
 			if row = s.lots[l.ID]; row != nil {
 				owner = nil
+			} else if owner != nil && owner.lot != nil {
+				row = owner.lot // upserted earlier in this change
 			}
 		} else {
 			row = s.lotRow(l.ID)

@@ -187,3 +187,22 @@ func TestPointsOpIDs(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, int64(2), r.Version)
 }
+
+// TestPointsLotUpsertedTwiceInOneChange: a new award's lot named twice in
+// one change is upserted, not stored twice (Store.Commit: lots are
+// upserted by ID).
+func TestPointsLotUpsertedTwiceInOneChange(t *testing.T) {
+	ctx := context.Background()
+	s := memory.NewPointsStore()
+	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	lot := func(remaining int64) points.Lot {
+		return points.Lot{ID: "rec:X", Volunteer: "V1", Amount: decimal.New(10, 0), Remaining: decimal.New(remaining, 0),
+			EarnedAt: at, ExpiresAt: at.AddDate(1, 0, 0)}
+	}
+	award := points.Award{ID: "rec:X", Volunteer: "V1", Kind: points.AwardService, Points: decimal.New(10, 0), At: at, CreatedAt: at}
+	require.NoError(t, s.Commit(ctx, &points.Change{Awards: []points.Award{award}, Lots: []points.Lot{lot(10), lot(4)}}))
+	lots, err := s.Lots(ctx, "V1")
+	require.NoError(t, err)
+	require.Len(t, lots, 1)
+	require.True(t, lots[0].Remaining.Equal(decimal.New(4, 0)), "remaining %s", lots[0].Remaining)
+}
