@@ -79,14 +79,7 @@ func TestEarnUnitsMatchDecimals(t *testing.T) {
 		}
 		want := s.Earn(rec, Usage{Day: PointsAsset.FromUnits(u[0]), Week: PointsAsset.FromUnits(u[1]), Month: PointsAsset.FromUnits(u[2])})
 		got := s.earn(&rec, usedAmounts{units: u, fromUnits: true})
-		require.Equal(t, want.RuleID, got.RuleID)
-		require.True(t, want.Points.Equal(got.Points), "points: got %s, want %s", got.Points, want.Points)
-		require.Len(t, got.Lines, len(want.Lines))
-		for i := range want.Lines {
-			require.Equal(t, want.Lines[i].Code, got.Lines[i].Code)
-			require.Equal(t, want.Lines[i].Text, got.Lines[i].Text)
-			require.True(t, want.Lines[i].Points.Equal(got.Lines[i].Points))
-		}
+		requireSameEarning(t, want, got)
 	})
 }
 
@@ -105,4 +98,20 @@ func TestCoversPriceMatchesAvailable(t *testing.T) {
 		want := !Available(w, lots).LessThan(price)
 		require.Equal(t, want, coversPrice(w, lots, price), "debt %s, price %s", w.Debt, price)
 	})
+}
+
+// requireSameEarning requires got to equal want: rule, points and every
+// line (decimals compared by value).
+func requireSameEarning(t require.TestingT, want, got Earning) {
+	if h, ok := t.(interface{ Helper() }); ok {
+		h.Helper()
+	}
+	require.Equal(t, want.RuleID, got.RuleID)
+	require.True(t, want.Points.Equal(got.Points), "points: got %s, want %s", got.Points, want.Points)
+	require.Len(t, got.Lines, len(want.Lines))
+	for i := range want.Lines {
+		require.Equal(t, want.Lines[i].Code, got.Lines[i].Code)
+		require.Equal(t, want.Lines[i].Text, got.Lines[i].Text)
+		require.True(t, want.Lines[i].Points.Equal(got.Lines[i].Points))
+	}
 }

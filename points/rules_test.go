@@ -296,13 +296,6 @@ func TestEarnCacheMatchesDecimals(t *testing.T) {
 		used := usedAmounts{units: u, fromUnits: true}
 		want := plain.earn(&rec, used)
 		got := s.earn(&rec, used)
-		require.Equal(t, want.RuleID, got.RuleID)
-		require.True(t, want.Points.Equal(got.Points), "points: got %s, want %s", got.Points, want.Points)
-		require.Len(t, got.Lines, len(want.Lines))
-		for i := range want.Lines {
-			require.Equal(t, want.Lines[i].Code, got.Lines[i].Code)
-			require.Equal(t, want.Lines[i].Text, got.Lines[i].Text)
-			require.True(t, want.Lines[i].Points.Equal(got.Lines[i].Points))
-		}
+		requireSameEarning(t, want, got)
 	})
 }

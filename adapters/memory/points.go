@@ -220,19 +220,6 @@ func cmpLotRow(a, b *pointsLotRow) int {
 	return cmp.Compare(a.lot.ID, b.lot.ID)
 }
 
-// pointsKey orders entries by time, then ID.
-type pointsKey struct {
-	at time.Time
-	id string
-}
-
-func cmpPointsKey(a, b pointsKey) int {
-	if c := a.at.Compare(b.at); c != 0 {
-		return c
-	}
-	return cmp.Compare(a.id, b.id)
-}
-
 // NewPointsStore returns an empty in-memory points store.
 func NewPointsStore() *PointsStore {
 	return &PointsStore{
@@ -599,13 +586,7 @@ func (s *PointsStore) apply(c *points.Change) {
 			} else {
 				s.lots[l.ID] = row
 			}
-			byVol := s.lotsByVol[l.Volunteer]
-			if n := len(byVol); n == 0 || cmpLotRow(byVol[n-1], row) < 0 {
-				s.lotsByVol[l.Volunteer] = append(byVol, row)
-			} else {
-				i, _ := slices.BinarySearchFunc(byVol, row, cmpLotRow)
-				s.lotsByVol[l.Volunteer] = slices.Insert(byVol, i, row)
-			}
+			s.lotsByVol[l.Volunteer] = insertRow(s.lotsByVol[l.Volunteer], row, cmpLotRow)
 		}
 		if !l.ExpiresAt.IsZero() && l.Remaining.Sign() > 0 && wasEmpty {
 			row.gen++

@@ -1,6 +1,7 @@
 package memory
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -320,7 +321,10 @@ func (s *PointsStore) DueRedemptions(ctx context.Context, now time.Time, limit i
 		}
 	}
 	slices.SortFunc(out, func(a, b points.Redemption) int {
-		return cmpPointsKey(pointsKey{a.Deadline, a.ID}, pointsKey{b.Deadline, b.ID})
+		if c := a.Deadline.Compare(b.Deadline); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
 	})
 	if len(out) > limit {
 		out = out[:limit]

@@ -213,7 +213,7 @@ func Hammer(t testing.TB, stores []dispatch.Store, opts HammerOptions) {
 func hammerCommand(f *Fixture, rng *rand.Rand, o dispatch.Order, teams []org.TeamID) (dispatch.Command, org.Actor, bool) {
 	var rows, onward []dispatch.Transition
 	for _, r := range dispatch.Transitions() {
-		if r.From == o.State && !hasRole(r.Roles, org.RoleSystem, true) {
+		if r.From == o.State && len(callerRoles(r)) > 0 {
 			rows = append(rows, r)
 			if !r.To.Terminal() {
 				onward = append(onward, r)
@@ -227,12 +227,7 @@ func hammerCommand(f *Fixture, rng *rand.Rand, o dispatch.Order, teams []org.Tea
 		return dispatch.Command{}, org.Actor{}, false
 	}
 	row := rows[rng.IntN(len(rows))]
-	var roles []org.Role
-	for _, r := range row.Roles {
-		if r != org.RoleSystem {
-			roles = append(roles, r)
-		}
-	}
+	roles := callerRoles(row)
 	team := o.Team
 	if row.Trigger == dispatch.TriggerClaim || team == "" {
 		team = teams[rng.IntN(len(teams))]
@@ -250,12 +245,14 @@ func hammerCommand(f *Fixture, rng *rand.Rand, o dispatch.Order, teams []org.Tea
 	return c, f.actorFor(roles[rng.IntN(len(roles))], team), true
 }
 
-// hasRole reports whether roles holds r (only r, when only is set).
-func hasRole(roles []org.Role, r org.Role, only bool) bool {
-	for _, x := range roles {
-		if x == r {
-			return !only || len(roles) == 1
+// callerRoles returns the roles of row other than the system's: the
+// sweeper fires the system's rows.
+func callerRoles(row dispatch.Transition) []org.Role {
+	var roles []org.Role
+	for _, r := range row.Roles {
+		if r != org.RoleSystem {
+			roles = append(roles, r)
 		}
 	}
-	return false
+	return roles
 }
