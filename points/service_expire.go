@@ -56,19 +56,61 @@ func (s *Service) ExpireLots(ctx context.Context, now time.Time) (ExpiryReport, 
 
 // expiryStep builds the change of one sweep step: the due lots emptied, the
 // wallets of their volunteers bumped, one op per volunteer.
+//
+// The wallets are read before the lots they guard: a redemption or a
+// cancellation stored after a wallet read bumps its version, so the change
+// then conflicts and runs again, and one stored before it is seen in the
+// lots read after it. So due lots are read twice: once to learn whose
+// wallets to read, and again, after those reads, for the lots to expire;
+// a lot of another volunteer in the second read waits for the next step.
 func (s *Service) expiryStep(ctx context.Context, now time.Time) (*Change, int, int64, error) {
-	page, err := s.store.DueLots(ctx, now, expiryPage)
-	if err != nil || len(page) == 0 {
-		return &Change{}, 0, 0, err
-	}
 	type expiry struct {
 		volunteer org.VolunteerID
 		id        string
 		units     int64
+		wallet    Wallet
+		used      bool
+	}
+	var (
+		page  []Lot
+		acc   []expiry
+		index map[org.VolunteerID]int
+	)
+	for page == nil {
+		first, err := s.store.DueLots(ctx, now, expiryPage)
+		if err != nil || len(first) == 0 {
+			return &Change{}, 0, 0, err
+		}
+		acc = acc[:0]
+		index = make(map[org.VolunteerID]int, 64)
+		for i := range first {
+			v := first[i].Volunteer
+			if _, ok := index[v]; ok {
+				continue
+			}
+			w, _, err := s.wallet(ctx, v, false)
+			if err != nil {
+				return nil, 0, 0, err
+			}
+			index[v] = len(acc)
+			acc = append(acc, expiry{volunteer: v, wallet: w})
+		}
+		again, err := s.store.DueLots(ctx, now, expiryPage)
+		if err != nil || len(again) == 0 {
+			return &Change{}, 0, 0, err
+		}
+		page = again[:0]
+		for _, l := range again {
+			if _, ok := index[l.Volunteer]; ok {
+				page = append(page, l)
+			}
+		}
+		if len(page) == 0 {
+			// Every lot read first has changed since: read again.
+			page = nil
+		}
 	}
 	c := &Change{Lots: page}
-	index := make(map[org.VolunteerID]int, 64)
-	var acc []expiry
 	var total int64
 	for i := range page {
 		l := &page[i]
@@ -83,19 +125,26 @@ func (s *Service) expiryStep(ctx context.Context, now time.Time) (*Change, int, 
 			l.Expired = l.Expired.Add(l.Remaining)
 		}
 		l.Remaining = zero
-		j, ok := index[l.Volunteer]
-		if !ok {
-			w, _, err := s.wallet(ctx, l.Volunteer, false)
-			if err != nil {
-				return nil, 0, 0, err
-			}
-			c.Wallets = append(c.Wallets, w)
-			j = len(acc)
-			index[l.Volunteer] = j
-			acc = append(acc, expiry{volunteer: l.Volunteer, id: "exp:" + l.ID + ":" + strconv.Itoa(l.Expiries)})
+		a := &acc[index[l.Volunteer]]
+		if !a.used {
+			a.used = true
+			a.id = "exp:" + l.ID + ":" + strconv.Itoa(l.Expiries)
 		}
-		acc[j].units += u
+		a.units += u
 		total += u
+	}
+	// Only the volunteers whose lots expire take part, in the order of
+	// their first lot.
+	kept := acc[:0]
+	for _, a := range acc {
+		if a.used {
+			kept = append(kept, a)
+		}
+	}
+	acc = kept
+	c.Wallets = make([]Wallet, len(acc))
+	for j := range acc {
+		c.Wallets[j] = acc[j].wallet
 	}
 	c.Ops = make([]Op, len(acc))
 	for j, a := range acc {

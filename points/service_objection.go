@@ -26,6 +26,17 @@ func (s *Service) Object(ctx context.Context, a org.Actor, record, reason string
 		if err := s.authorize(ctx, a, ActObject, org.Target{Node: rec.Organiser, Owner: string(rec.Volunteer)}); err != nil {
 			return nil, err
 		}
+		// The wallet, then the record's status and objections again: a
+		// resolution or another objection stored after the wallet read
+		// bumps its version, so this change then conflicts and runs
+		// again; one stored before is seen below.
+		w, _, err := s.wallet(ctx, rec.Volunteer, false)
+		if err != nil {
+			return nil, err
+		}
+		if rec, err = s.store.Record(ctx, record); err != nil {
+			return nil, fmt.Errorf("points: object: field record: %q: %w", record, err)
+		}
 		if rec.Status != RecordConfirmed {
 			return nil, fmt.Errorf("points: object: record %s: status: %s, only a confirmed record takes objections: %w", record, rec.Status, ErrState)
 		}
@@ -37,10 +48,6 @@ func (s *Service) Object(ctx context.Context, a org.Actor, record, reason string
 			if p.Status == ObjectionOpen {
 				return nil, fmt.Errorf("points: object: record %s: objection %s is still open: %w", record, p.ID, ErrState)
 			}
-		}
-		w, _, err := s.wallet(ctx, rec.Volunteer, false)
-		if err != nil {
-			return nil, err
 		}
 		now := s.now()
 		obj = Objection{ID: s.opts.NewID(), Record: record, Volunteer: rec.Volunteer, Reason: reason, Status: ObjectionOpen,

@@ -211,11 +211,14 @@ func (s *Service) recordMany(ctx context.Context, a org.Actor, ins []RecordInput
 		out = make([]Record, len(drafts))
 		for i := range drafts {
 			rec := drafts[i]
-			if err := s.checkOverlap(ctx, &rec, ""); err != nil {
-				return nil, err
-			}
+			// The wallet first: a record stored after this read bumps its
+			// version, so this change then conflicts and runs again, and
+			// the overlap check below cannot miss it.
 			w, _, err := s.wallet(ctx, rec.Volunteer, false)
 			if err != nil {
+				return nil, err
+			}
+			if err := s.checkOverlap(ctx, &rec, ""); err != nil {
 				return nil, err
 			}
 			if confirm {

@@ -172,6 +172,69 @@ type Env struct {
 	Dir    *Directory
 	Clock  *Clock
 	Svc    *points.Service
+	opts   *points.Options
+}
+
+// Over returns a service with the Env's options, ledger and directory over
+// another points store: a wrapper of e.Store that meddles with the
+// service's reads (see Interleave).
+func (e *Env) Over(ps points.Store) *points.Service {
+	e.T.Helper()
+	svc, err := points.New(ps, e.Ledger, e.Dir, e.opts)
+	require.NoError(e.T, err)
+	return svc
+}
+
+// Interleave wraps a points store and runs a write between a service's
+// reads: Hook runs once, when the read named by Read ("DueLots", "Records"
+// or "Objections") has returned for the At-th time (1 = the first call),
+// after the read and before its caller sees the result. So the caller
+// works from a read that the hook's write has just made stale, as when
+// another process writes at that moment.
+type Interleave struct {
+	points.Store
+	Read  string
+	At    int
+	Hook  func()
+	mu    sync.Mutex
+	calls int
+	Fired bool
+}
+
+func (s *Interleave) after(read string) {
+	s.mu.Lock()
+	fire := false
+	if read == s.Read && !s.Fired {
+		s.calls++
+		if s.calls == max(s.At, 1) {
+			s.Fired, fire = true, true
+		}
+	}
+	s.mu.Unlock()
+	if fire {
+		s.Hook()
+	}
+}
+
+// DueLots implements points.Store.
+func (s *Interleave) DueLots(ctx context.Context, now time.Time, limit int) ([]points.Lot, error) {
+	lots, err := s.Store.DueLots(ctx, now, limit)
+	s.after("DueLots")
+	return lots, err
+}
+
+// Records implements points.Store.
+func (s *Interleave) Records(ctx context.Context, v org.VolunteerID, from, to time.Time) ([]points.Record, error) {
+	recs, err := s.Store.Records(ctx, v, from, to)
+	s.after("Records")
+	return recs, err
+}
+
+// Objections implements points.Store.
+func (s *Interleave) Objections(ctx context.Context, record string) ([]points.Objection, error) {
+	objs, err := s.Store.Objections(ctx, record)
+	s.after("Objections")
+	return objs, err
 }
 
 // FlakyLedger wraps a ledger store; while Fail is set its writes fail, as
@@ -205,6 +268,7 @@ func NewEnv(t TB, ps points.Store, ls ledger.Store, edit func(*points.Options)) 
 	if edit != nil {
 		edit(opts)
 	}
+	e.opts = opts
 	e.Svc, err = points.New(ps, e.Ledger, e.Dir, opts)
 	require.NoError(t, err)
 	return e

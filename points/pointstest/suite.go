@@ -23,6 +23,7 @@ func Cases() []Case {
 	cs = append(cs, objectionCases()...)
 	cs = append(cs, redeemCases()...)
 	cs = append(cs, miscCases()...)
+	cs = append(cs, raceCases()...)
 	return cs
 }
 
