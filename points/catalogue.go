@@ -50,7 +50,8 @@ func (it *Item) validate(levels int) error {
 
 // PutItem adds an item to the catalogue (Version 0) or updates it (Version
 // as read). An update keeps the stock, which changes only through Restock
-// and redemptions. The actor must act for the owning node.
+// and redemptions, and whether the item is unlimited, which an update
+// cannot change. The actor must act for the owning node.
 func (s *Service) PutItem(ctx context.Context, a org.Actor, it Item) (Item, error) {
 	if err := it.validate(len(s.scheme.StarThresholds)); err != nil {
 		return Item{}, err
@@ -73,6 +74,12 @@ func (s *Service) PutItem(ctx context.Context, a org.Actor, it Item) (Item, erro
 		}
 		if prev.Owner != it.Owner {
 			return Item{}, fmt.Errorf("points: item %s: field owner: cannot move from %q to %q: %w", it.ID, prev.Owner, it.Owner, ErrInvalid)
+		}
+		if prev.Unlimited != it.Unlimited {
+			// Held redemptions reserved stock, or did not, by what the item
+			// was when they were made; a cancellation gives stock back by
+			// what it is now. Switching would make or lose a unit.
+			return Item{}, fmt.Errorf("points: item %s: field unlimited: cannot change from %t to %t on an update; add a new item: %w", it.ID, prev.Unlimited, it.Unlimited, ErrInvalid)
 		}
 		it.CreatedBy, it.CreatedAt, it.Stock = prev.CreatedBy, prev.CreatedAt, prev.Stock
 	}

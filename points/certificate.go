@@ -32,6 +32,13 @@ type Certificate struct {
 	IssuerName string     `json:"issuer_name"`
 	IssuedAt   time.Time  `json:"issued_at"`
 	IssuedBy   string     `json:"issued_by"`
+	// FirstDay and LastDay are the first and last days of the period, and
+	// IssuedOn the date of issue, in the scheme's time zone, as each
+	// service's Date: the dates the text prints. (Certificates issued
+	// before these fields existed print From, To and IssuedAt in UTC.)
+	FirstDay string `json:"first_day,omitempty"`
+	LastDay  string `json:"last_day,omitempty"`
+	IssuedOn string `json:"issued_on,omitempty"`
 }
 
 // CertifiedService is one confirmed record on a certificate.
@@ -61,15 +68,20 @@ func (c Certificate) Text() string {
 	fmt.Fprintf(&b, "No. %s\n\n", c.Number)
 	fmt.Fprintf(&b, "Volunteer number (志愿者编号): %s\n", c.Volunteer)
 	fmt.Fprintf(&b, "Name (姓名): %s\n", c.Name)
-	// To is exclusive; the text names the last day covered.
-	fmt.Fprintf(&b, "Period (期间): %s to %s\n", c.From.UTC().Format(time.DateOnly), c.To.UTC().Add(-time.Nanosecond).Format(time.DateOnly))
+	first, last, issued := c.FirstDay, c.LastDay, c.IssuedOn
+	if first == "" {
+		// To is exclusive; the text names the last day covered.
+		first, last = c.From.UTC().Format(time.DateOnly), c.To.UTC().Add(-time.Nanosecond).Format(time.DateOnly)
+		issued = c.IssuedAt.UTC().Format(time.DateOnly)
+	}
+	fmt.Fprintf(&b, "Period (期间): %s to %s\n", first, last)
 	fmt.Fprintf(&b, "Total hours (服务时长): %s\n\n", c.Hours.StringFixed(2))
 	fmt.Fprintf(&b, "%-10s  %6s  %s\n", "Date", "Hours", "Activity | content | place | organiser")
 	for _, sv := range c.Services {
 		fmt.Fprintf(&b, "%-10s  %6s  %s | %s | %s | %s\n", sv.Date, sv.Hours.StringFixed(2), sv.Activity, sv.Content, sv.Place, sv.Organiser)
 	}
 	fmt.Fprintf(&b, "\nIssued by (出具单位): %s (%s)\n", c.IssuerName, c.Issuer)
-	fmt.Fprintf(&b, "Date of issue (出具日期): %s\n", c.IssuedAt.UTC().Format(time.DateOnly))
+	fmt.Fprintf(&b, "Date of issue (出具日期): %s\n", issued)
 	return b.String()
 }
 
@@ -108,6 +120,10 @@ func (s *Service) IssueCertificate(ctx context.Context, a org.Actor, req Certifi
 	now := s.now()
 	c := Certificate{Volunteer: v.ID, Name: v.Name, From: micros(req.From), To: micros(req.To), Hours: zero,
 		Issuer: req.Issuer, IssuerName: req.IssuerName, IssuedAt: now, IssuedBy: a.ID, Services: []CertifiedService{}}
+	loc := s.scheme.Location
+	// To is exclusive: the last day covered is the one before it.
+	c.FirstDay, c.LastDay = c.From.In(loc).Format(time.DateOnly), c.To.Add(-time.Nanosecond).In(loc).Format(time.DateOnly)
+	c.IssuedOn = now.In(loc).Format(time.DateOnly)
 	for _, r := range recs {
 		if r.Status != RecordConfirmed {
 			continue

@@ -287,6 +287,25 @@ func (s *Scheme) buildCache() {
 }
 
 // ruleIndex returns the index of the rule that applies at t, or -1.
+// checkCategory refuses an activity category that the earning rule valid
+// at the record's time gives no rate, when the rule has no "*" rate for
+// every other category either: such a record would earn nothing, silently.
+// A record at a time no rule covers earns nothing by design, and passes.
+func (s *Scheme) checkCategory(in RecordInput) error {
+	ri := s.ruleIndex(in.At())
+	if ri < 0 {
+		return nil
+	}
+	r := &s.Rules[ri]
+	if _, ok := r.Rates[in.Activity.Category]; ok {
+		return nil
+	}
+	if _, ok := r.Rates["*"]; ok {
+		return nil
+	}
+	return fmt.Errorf("points: record: field activity.category: %q has no rate in earning rule %s, which has no \"*\" rate: %w", in.Activity.Category, r.ID, ErrInvalid)
+}
+
 func (s *Scheme) ruleIndex(t time.Time) int {
 	for i := range s.Rules {
 		r := &s.Rules[i]

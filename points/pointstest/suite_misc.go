@@ -108,6 +108,26 @@ func miscCases() []Case {
 			_, err = e.Svc.IssueCertificate(e.Ctx, Admin("I1"), req)
 			require.ErrorIs(t, err, points.ErrInvalidTime)
 		}},
+		{Name: "CertificateDatesInSchemeZone", Edit: func(o *points.Options) { o.Scheme.Location = time.FixedZone("CST", 8*3600) }, Run: func(t *testing.T, e *Env) {
+			cst := time.FixedZone("CST", 8*3600)
+			in := Input("V1", 0, 120)
+			in.Activity.Start = time.Date(2026, 3, 31, 23, 0, 0, 0, cst) // 15:00 UTC
+			in.Activity.End = in.Activity.Start.Add(2 * time.Hour)
+			in.SignIn, in.SignOut = in.Activity.Start, in.Activity.End
+			e.Confirmed(in)
+			e.Clock.Set(time.Date(2026, 4, 1, 20, 0, 0, 0, time.UTC)) // 04:00 on 2 April in CST
+			c, err := e.Svc.IssueCertificate(e.Ctx, Admin("I1"), points.CertificateRequest{Volunteer: "V1",
+				From: time.Date(2026, 3, 1, 0, 0, 0, 0, cst), To: time.Date(2026, 4, 1, 0, 0, 0, 0, cst), Issuer: "I1", IssuerName: "所"})
+			require.NoError(t, err)
+			require.Len(t, c.Services, 1)
+			require.Equal(t, "2026-03-31", c.Services[0].Date)
+			text := c.Text()
+			require.Contains(t, text, "Period (期间): 2026-03-01 to 2026-03-31\n")
+			require.Contains(t, text, "Date of issue (出具日期): 2026-04-02\n")
+			got, err := e.Svc.Certificate(e.Ctx, c.Number)
+			require.NoError(t, err)
+			require.Equal(t, text, got.Text(), "the register reproduces the dates")
+		}},
 		{Name: "CertificateLeavesOutReversedRecords", Run: func(t *testing.T, e *Env) {
 			rec := e.Confirmed(Input("V1", 0, 300))
 			obj, err := e.Svc.Object(e.Ctx, Vol("V1"), rec.ID, "wrong")

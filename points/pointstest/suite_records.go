@@ -26,6 +26,18 @@ func requireNoRecords(t *testing.T, e *Env, v org.VolunteerID) {
 
 func recordCases() []Case {
 	return []Case{
+		{Name: "CategoryWithoutRateRefused", Edit: func(o *points.Options) { delete(o.Scheme.Rules[1].Rates, "*") }, Run: func(t *testing.T, e *Env) {
+			in := Input("V1", 0, 60)
+			in.Activity.Category = "sports"
+			_, err := e.Svc.RecordService(e.Ctx, Admin("S1"), in)
+			require.ErrorIs(t, err, points.ErrInvalid)
+			require.ErrorContains(t, err, "field activity.category")
+			recs, err := e.Store.Records(e.Ctx, "V1", Day(-1), Day(2))
+			require.NoError(t, err)
+			require.Empty(t, recs, "nothing stored")
+			e.Confirmed(Input("V1", 0, 60)) // elderly has a rate
+			e.RequireBalances("V1", "1", "10")
+		}},
 		{Name: "RecordDraftComputesHours", Run: func(t *testing.T, e *Env) {
 			in := Input("V1", 0, 230) // 3 h 50 min
 			in.Travel = 20 * time.Minute
@@ -112,6 +124,7 @@ func recordCases() []Case {
 		{Name: "RetiredVolunteerRefused", Run: func(t *testing.T, e *Env) {
 			_, err := e.Svc.RecordService(e.Ctx, Admin("S1"), Input("V0", 0, 60))
 			require.ErrorIs(t, err, points.ErrVolunteerInactive)
+			require.ErrorContains(t, err, "field volunteer")
 			requireNoRecords(t, e, "V0")
 		}},
 		{Name: "VolunteerCannotRecordOrConfirmOwn", Run: func(t *testing.T, e *Env) {

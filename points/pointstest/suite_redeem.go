@@ -120,6 +120,10 @@ func redeemCases() []Case {
 			it := e.Item("10", 5, func(it *points.Item) { it.MinLevel = 1 })
 			_, err := e.Svc.Redeem(e.Ctx, Vol("V1"), it.ID, "V1")
 			require.ErrorIs(t, err, points.ErrLevel)
+			require.ErrorContains(t, err, "field min_level")
+			requireStock(t, e, it.ID, 5)
+			_, avail := e.Balance("V1", points.PointsAsset)
+			RequireDec(t, "30", avail, "nothing held")
 			e.Confirmed(Input("V1", 1, 60)) // 4 h: 1 star
 			_, err = e.Svc.Redeem(e.Ctx, Vol("V1"), it.ID, "V1")
 			require.NoError(t, err)
@@ -133,7 +137,10 @@ func redeemCases() []Case {
 			require.NoError(t, err)
 			_, err = e.Svc.Redeem(e.Ctx, Vol("V1"), it.ID, "V1")
 			require.ErrorIs(t, err, points.ErrLimit)
-			require.ErrorContains(t, err, "limit")
+			require.ErrorContains(t, err, "field limit")
+			requireStock(t, e, it.ID, 8)
+			_, avail := e.Balance("V1", points.PointsAsset)
+			RequireDec(t, "40", avail, "only the two redemptions are held")
 			_, err = e.Svc.Cancel(e.Ctx, Vol("V1"), a.ID, "make room")
 			require.NoError(t, err)
 			_, err = e.Svc.Redeem(e.Ctx, Vol("V1"), it.ID, "V1")
@@ -277,6 +284,30 @@ func redeemCases() []Case {
 			items, err := e.Svc.Catalogue(e.Ctx, "S1")
 			require.NoError(t, err)
 			require.Len(t, items, 1)
+		}},
+		{Name: "ItemCannotSwitchUnlimited", Run: func(t *testing.T, e *Env) {
+			limited := e.Item("10", 3, nil)
+			sw := limited
+			sw.Unlimited = true
+			_, err := e.Svc.PutItem(e.Ctx, Admin("S1"), sw)
+			require.ErrorIs(t, err, points.ErrInvalid)
+			require.ErrorContains(t, err, "field unlimited")
+			got, err := e.Store.Item(e.Ctx, limited.ID)
+			require.NoError(t, err)
+			require.False(t, got.Unlimited, "unchanged")
+			require.Equal(t, int64(3), got.Stock)
+			require.Equal(t, limited.Version, got.Version)
+
+			unlimited := e.Item("10", 0, func(it *points.Item) { it.Unlimited = true })
+			sw = unlimited
+			sw.Unlimited, sw.Stock = false, 5
+			_, err = e.Svc.PutItem(e.Ctx, Admin("S1"), sw)
+			require.ErrorIs(t, err, points.ErrInvalid)
+			require.ErrorContains(t, err, "field unlimited")
+			got, err = e.Store.Item(e.Ctx, unlimited.ID)
+			require.NoError(t, err)
+			require.True(t, got.Unlimited, "unchanged")
+			require.Equal(t, unlimited.Version, got.Version)
 		}},
 	}
 }
