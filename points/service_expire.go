@@ -57,12 +57,13 @@ func (s *Service) ExpireLots(ctx context.Context, now time.Time) (ExpiryReport, 
 // expiryStep builds the change of one sweep step: the due lots emptied, the
 // wallets of their volunteers bumped, one op per volunteer.
 //
-// The wallets are read before the lots they guard: a redemption or a
-// cancellation stored after a wallet read bumps its version, so the change
-// then conflicts and runs again, and one stored before it is seen in the
-// lots read after it. So due lots are read twice: once to learn whose
-// wallets to read, and again, after those reads, for the lots to expire;
-// a lot of another volunteer in the second read waits for the next step.
+// The wallets are read no later than the lots they guard: a redemption or
+// a cancellation stored after a wallet read bumps its version, so the
+// change then conflicts and runs again, and one stored before it is seen
+// in the lots read after it. A DueWalletsStore reads both in one snapshot;
+// with another Store the due lots are read twice: once to learn whose
+// wallets to read, and again, after those reads, for the lots to expire; a
+// lot of another volunteer in the second read waits for the next step.
 func (s *Service) expiryStep(ctx context.Context, now time.Time) (*Change, int, int64, error) {
 	type expiry struct {
 		volunteer org.VolunteerID
@@ -76,6 +77,26 @@ func (s *Service) expiryStep(ctx context.Context, now time.Time) (*Change, int, 
 		acc   []expiry
 		index map[org.VolunteerID]int
 	)
+	if ds, ok := s.store.(DueWalletsStore); ok {
+		// One snapshot: a change stored after it bumps a wallet read in
+		// it, and the change conflicts.
+		lots, ws, err := ds.DueLotsWallets(ctx, now, expiryPage)
+		if err != nil || len(lots) == 0 {
+			return &Change{}, 0, 0, err
+		}
+		page = lots
+		index = make(map[org.VolunteerID]int, len(ws))
+		for _, w := range ws {
+			w.Version++
+			index[w.Volunteer] = len(acc)
+			acc = append(acc, expiry{volunteer: w.Volunteer, wallet: w})
+		}
+		for i := range page {
+			if _, ok := index[page[i].Volunteer]; !ok {
+				return nil, 0, 0, fmt.Errorf("points: expire: the store returned lot %s without the wallet of %q", page[i].ID, page[i].Volunteer)
+			}
+		}
+	}
 	for page == nil {
 		first, err := s.store.DueLots(ctx, now, expiryPage)
 		if err != nil || len(first) == 0 {

@@ -138,6 +138,16 @@ type UsageUnitsStore interface {
 	UsageUnits(ctx context.Context, v org.VolunteerID, periods []string, out []int64) error
 }
 
+// DueWalletsStore is an optional capability of a Store: DueLotsWallets
+// answers as DueLots does and also returns the wallets of the returned
+// lots' volunteers, each once, in the order of their first lot, all read in
+// one snapshot (a volunteer never written has a zero Wallet with Version 0
+// and Volunteer set). An expiry sweep then reads the due lots once; without
+// it, the sweep reads them twice (see Service.ExpireLots).
+type DueWalletsStore interface {
+	DueLotsWallets(ctx context.Context, now time.Time, limit int) ([]Lot, []Wallet, error)
+}
+
 // Change is one atomic write to a Store; see Store.Commit for the checks.
 type Change struct {
 	Wallets      []Wallet

@@ -107,6 +107,37 @@ func (s *PointsStore) DueLots(ctx context.Context, now time.Time, limit int) ([]
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.dueLots(now, limit), nil
+}
+
+// DueLotsWallets implements points.DueWalletsStore: the due lots and their
+// volunteers' wallets under one lock.
+func (s *PointsStore) DueLotsWallets(ctx context.Context, now time.Time, limit int) ([]points.Lot, []points.Wallet, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	lots := s.dueLots(now, limit)
+	var ws []points.Wallet
+	seen := make(map[org.VolunteerID]struct{})
+	for i := range lots {
+		v := lots[i].Volunteer
+		if _, ok := seen[v]; ok {
+			continue
+		}
+		seen[v] = struct{}{}
+		w, ok := s.wallets[v]
+		if !ok {
+			w = points.Wallet{Volunteer: v}
+		}
+		ws = append(ws, w)
+	}
+	return lots, ws, nil
+}
+
+// dueLots is DueLots under s.mu.
+func (s *PointsStore) dueLots(now time.Time, limit int) []points.Lot {
 	if s.expDirty {
 		slices.SortFunc(s.expIdx[s.expHead:], cmpExpEntry)
 		s.expDirty = false
@@ -135,7 +166,7 @@ func (s *PointsStore) DueLots(ctx context.Context, now time.Time, limit int) ([]
 		s.expIdx = slices.Clone(s.expIdx[s.expHead:])
 		s.expHead = 0
 	}
-	return out, nil
+	return out
 }
 
 // Award implements points.Store.
