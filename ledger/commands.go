@@ -2,9 +2,13 @@ package ledger
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/shopspring/decimal"
 )
 
 // This file holds the Service's commands: each validates its request,
@@ -162,11 +166,6 @@ func (s *Service) releaseCommands(cmds []Command) {
 	s.batches.Put(&cmds)
 }
 
-// UnknownUnits is the Command.Units of a partial post whose hold does not
-// exist (or is not a hold), so its amount has no scale to convert with; the
-// rules refuse such a post before they look at its amount.
-const UnknownUnits = -1
-
 // Post settles a pending hold, in full or (req.Amount not zero) in part,
 // releasing the rest. Refusals: ErrTransferNotFound, ErrNotPending,
 // ErrHoldExpired, ErrInvalidAmount (more than held, or partial post of a
@@ -180,30 +179,77 @@ func (s *Service) Post(ctx context.Context, req PostRequest) (Result, error) {
 		return Result{ID: req.ID, Err: err}, err
 	}
 	if !req.Amount.IsZero() {
-		if req.Amount.Sign() < 0 {
-			err := fmt.Errorf("ledger: %s: field amount: %s is negative: %w", what, req.Amount, ErrInvalidAmount)
-			return Result{ID: req.ID, Err: err}, err
+		units, err := s.postUnits(ctx, what, cmd.ID, req.Hold, req.Amount)
+		if err != nil {
+			return Result{ID: cmd.ID, Err: err}, err
 		}
-		// The scale is the hold's asset's; read it to convert. The rules
-		// check the amount against the hold again inside the write.
-		hold, err := s.store.Transfer(ctx, req.Hold)
-		switch {
-		case err == nil && len(hold.Postings) > 0:
-			units, err := hold.Postings[0].Asset.ToUnits(req.Amount)
-			if err != nil {
-				err = fmt.Errorf("ledger: %s: field amount: %w", what, err)
-				return Result{ID: req.ID, Err: err}, err
-			}
-			cmd.Units = units
-		case err == nil || errors.Is(err, ErrTransferNotFound):
-			// Hold names no hold: the rules refuse the post whatever the
-			// amount, and record the refusal like any other.
-			cmd.Units = UnknownUnits
-		default:
-			return Result{ID: req.ID, Err: err}, err
-		}
+		cmd.Units = units
 	}
 	return s.finishAndApply(ctx, cmd)
+}
+
+// postUnits returns the Command.Units of a partial post of amount: its minor
+// units in the hold's asset, or, when hold names no transfer with postings,
+// unconvertedUnits(amount). The content of a command, and so its
+// fingerprint, must not depend on what happened between a request and its
+// retry: so a post recorded earlier under id with unconverted units gets
+// them again, even if the hold exists now.
+func (s *Service) postUnits(ctx context.Context, what subject, id, hold TransferID, amount decimal.Decimal) (int64, error) {
+	if amount.Sign() < 0 {
+		return 0, fmt.Errorf("ledger: %s: field amount: %s is negative: %w", what, amount, ErrInvalidAmount)
+	}
+	prev, err := s.store.Transfer(ctx, id)
+	switch {
+	case err == nil && prev.Kind == KindPost && prev.Units < 0:
+		return unconvertedUnits(what, amount)
+	case err != nil && !errors.Is(err, ErrTransferNotFound):
+		return 0, err
+	}
+	// The scale is the hold's asset's; read it to convert. The rules
+	// check the amount against the hold again inside the write.
+	rec, err := s.store.Transfer(ctx, hold)
+	switch {
+	case err == nil && len(rec.Postings) > 0:
+		units, err := rec.Postings[0].Asset.ToUnits(amount)
+		if err != nil {
+			return 0, fmt.Errorf("ledger: %s: field amount: %w", what, err)
+		}
+		return units, nil
+	case err == nil || errors.Is(err, ErrTransferNotFound):
+		// Hold names no hold: the rules refuse the post whatever the
+		// amount, and record the refusal like any other.
+		return unconvertedUnits(what, amount)
+	default:
+		return 0, err
+	}
+}
+
+// unconvertedUnits returns the Command.Units of a partial post of the
+// positive amount whose hold does not exist (or is not a hold), so that
+// there is no scale to convert with: a negative number that depends only on
+// the amount's value (a hash of its digits and their scale), so that a
+// retry with the same amount has the same fingerprint and one with another
+// amount a different one. It refuses, unrecorded, an amount that no asset
+// could hold: more than MaxScale digits after the point, or too large for
+// minor units.
+func unconvertedUnits(what subject, amount decimal.Decimal) (int64, error) {
+	for scale := int32(0); scale <= MaxScale; scale++ {
+		units, err := Asset{Code: "X", Scale: scale}.ToUnits(amount)
+		if errors.Is(err, ErrInvalidAmount) {
+			continue // more digits after the point than scale
+		}
+		if err != nil {
+			return 0, fmt.Errorf("ledger: %s: field amount: %w", what, err)
+		}
+		// The smallest scale that holds the amount, with its units, is the
+		// amount's value in one form: "2.5" and "2.50" hash alike.
+		var b [2 * binary.MaxVarintLen64]byte
+		n := binary.PutVarint(b[:], units)
+		n += binary.PutVarint(b[n:], int64(scale))
+		h := sha256.Sum256(b[:n])
+		return -1 - int64(binary.BigEndian.Uint64(h[:8])>>2), nil
+	}
+	return 0, fmt.Errorf("ledger: %s: field amount: %s has more than %d digits after the point: %w", what, amount, MaxScale, ErrInvalidAmount)
 }
 
 // Void releases a pending hold. Refusals: ErrTransferNotFound, ErrNotPending,

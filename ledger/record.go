@@ -64,8 +64,11 @@ type Command struct {
 	// Ref is the hold a post, void or expiry resolves, or the transfer a
 	// reversal undoes.
 	Ref TransferID
-	// Units is a partial post's amount; 0 posts the whole hold,
-	// UnknownUnits marks an amount given for a hold that does not exist.
+	// Units is a partial post's amount in minor units of the hold's asset;
+	// 0 posts the whole hold. A negative value stands for an amount given
+	// for a hold that did not exist (or was not a hold) when the request
+	// was read: it depends only on the amount, not on the scale the amount
+	// was never converted with, and the rules refuse such a post.
 	Units       int64
 	Reason      string
 	Principal   string

@@ -371,7 +371,9 @@ func postings(rec *TransferRecord, hold *TransferRecord) ([]PostingRecord, error
 	case rec.Units == 0:
 		return hold.Postings, nil
 	case rec.Units < 0:
-		return nil, refuse(ErrInvalidAmount, "ledger: post %q: field amount: not positive", rec.ID)
+		// The Service found no hold to convert the amount with: the hold
+		// was placed between its read and this write.
+		return nil, refuse(ErrInvalidAmount, "ledger: post %q: field amount: not converted, hold %q did not exist when the request was read", rec.ID, hold.ID)
 	}
 	if len(hold.Postings) != 2 {
 		return nil, refuse(ErrInvalidAmount, "ledger: post %q: field amount: a partial post needs a two-posting hold, %q has %d postings", rec.ID, hold.ID, len(hold.Postings))

@@ -94,6 +94,7 @@ func testConcurrentHolds(t *testing.T, f *Fixture) {
 	f.MustMove("fund", Points, "issuer", "vol", "30")
 	var wg sync.WaitGroup
 	errs := make(chan error, workers*40)
+	holdErrs := make(chan error, workers*20)
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func(w int) {
@@ -103,7 +104,10 @@ func testConcurrentHolds(t *testing.T, f *Fixture) {
 				_, err := f.Svc.Transfer(f.Ctx, ledger.TransferRequest{ID: id, Postings: ledger.Move(Points, "vol", "shop", D("1")),
 					HoldUntil: Start.Add(time.Duration(1+i%3) * time.Minute)})
 				if err != nil {
-					continue // refused for lack of available funds: allowed
+					// Refused for lack of available funds: allowed, and
+					// checked below; nothing else is.
+					holdErrs <- fmt.Errorf("hold %s: %w", id, err)
+					continue
 				}
 				switch i % 3 {
 				case 0:
@@ -121,6 +125,10 @@ func testConcurrentHolds(t *testing.T, f *Fixture) {
 	}
 	wg.Wait()
 	close(errs)
+	close(holdErrs)
+	for err := range holdErrs {
+		require.ErrorIs(t, err, ledger.ErrInsufficientFunds)
+	}
 	for err := range errs {
 		// A post or void may lose the race against a sweep; nothing else.
 		require.ErrorIs(t, err, ledger.ErrNotPending)

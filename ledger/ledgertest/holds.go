@@ -22,6 +22,7 @@ var holdTests = []subtest{
 	{name: "PostAfterDeadline", fn: testHoldPostLate},
 	{name: "ExpireHolds", fn: testExpireHolds},
 	{name: "ExpireNotDue", fn: testExpireNotDue},
+	{name: "ExpiryOfHoldNotDueRefused", fn: testExpiryNotDueRefused},
 	{name: "CeilingCountsPendingCredits", fn: testHoldCeiling},
 	{name: "UnknownOrNotAHold", fn: testHoldUnknown},
 	{name: "DeadlineNotAhead", fn: testHoldDeadlinePassed},
@@ -254,6 +255,50 @@ func testExpireNotDue(t *testing.T, f *Fixture) {
 	due, err := f.Store.DueHolds(f.Ctx, Start, 10)
 	require.NoError(t, err)
 	require.Empty(t, due)
+}
+
+// testExpiryNotDueRefused sends the store an expiry of a hold before its
+// deadline, as a sweep racing a clock behind the store's could: ExpireHolds
+// only sends those DueHolds returns, so the suite goes through Store.Apply.
+func testExpiryNotDueRefused(t *testing.T, f *Fixture) {
+	fundedHoldFixture(f)
+	_, err := f.Hold("h1", Points, "vol-1", "shop", "1", time.Minute)
+	require.NoError(t, err)
+	before := make(map[ledger.AccountID]ledger.Account)
+	for _, id := range []ledger.AccountID{"vol-1", "shop"} {
+		a, err := f.Svc.Account(f.Ctx, id)
+		require.NoError(t, err)
+		before[id] = a
+	}
+	now := Start.Add(time.Minute - time.Microsecond)
+	cmd := ledger.Command{ID: ledger.ExpirePrefix + "h1", Kind: ledger.KindExpire, Ref: "h1", Principal: "ledger", RecordedAt: now, EffectiveAt: now}
+	cmd.Fingerprint = ledger.Fingerprint(&cmd)
+	rs, err := f.Store.Apply(f.Ctx, []ledger.Command{cmd})
+	require.NoError(t, err)
+	require.Len(t, rs, 1)
+	require.ErrorIs(t, rs[0].Err, ledger.ErrHoldNotDue)
+	require.Zero(t, rs[0].Status, "a refused expiry is not recorded")
+	require.False(t, rs[0].Replayed)
+
+	_, err = f.Svc.TransferByID(f.Ctx, cmd.ID)
+	require.ErrorIs(t, err, ledger.ErrTransferNotFound)
+	hold, err := f.Svc.TransferByID(f.Ctx, "h1")
+	require.NoError(t, err)
+	require.Equal(t, ledger.StatusPending, hold.Status)
+	require.Empty(t, hold.ResolvedBy)
+	f.RequireBalance("vol-1", "10", "9")
+	for id, want := range before {
+		a, err := f.Svc.Account(f.Ctx, id)
+		require.NoError(t, err)
+		require.Equalf(t, want, a, "account %s changed", id)
+	}
+
+	// Once due, the same expiry goes through: the refusal was not pinned.
+	f.Clock.Advance(time.Minute)
+	n, err := f.Svc.ExpireHolds(f.Ctx, f.Clock.Now())
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	f.RequireBalance("vol-1", "10", "10")
 }
 
 func testHoldCeiling(t *testing.T, f *Fixture) {

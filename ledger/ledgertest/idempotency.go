@@ -2,6 +2,7 @@ package ledgertest
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -15,6 +16,119 @@ var idempotencyTests = []subtest{
 	{name: "ConflictAcrossKinds", fn: testConflictKinds},
 	{name: "DuplicateInBatch", fn: testDuplicateInBatch},
 	{name: "RetryOfResolvedHold", fn: testRetryResolvedHold},
+	{name: "RetriedPartialPostOfUnknownHold", fn: testRetryPartialPostUnknown},
+	{name: "RetriedResolutionOfUnknownTransfer", fn: testRetryRefUnknown},
+}
+
+// requireReplayedRefusal checks that r, err replay the stored refusal
+// first (ErrTransferNotFound), not a new outcome.
+func requireReplayedRefusal(t *testing.T, first, r ledger.Result, err error) {
+	t.Helper()
+	require.ErrorIs(t, err, ledger.ErrTransferNotFound, "the first outcome stands")
+	require.NotErrorIs(t, err, ledger.ErrIdempotencyConflict)
+	require.True(t, r.Replayed)
+	require.Equal(t, ledger.StatusRefused, r.Status)
+	require.Equal(t, first.Err.Error(), r.Err.Error())
+}
+
+func testRetryPartialPostUnknown(t *testing.T, f *Fixture) {
+	fundedHoldFixture(f)
+	post := ledger.PostRequest{ID: "p1", Hold: "h1", Amount: D("2.5"), Reason: "pickup"}
+	first, err := f.Svc.Post(f.Ctx, post)
+	require.ErrorIs(t, err, ledger.ErrTransferNotFound)
+	require.False(t, first.Replayed)
+	require.Equal(t, ledger.StatusRefused, first.Status)
+	r, err := f.Svc.Post(f.Ctx, post)
+	requireReplayedRefusal(t, first, r, err)
+	other := post
+	other.Amount = D("3")
+	_, err = f.Svc.Post(f.Ctx, other)
+	require.ErrorIs(t, err, ledger.ErrIdempotencyConflict, "another amount for a hold still unknown")
+
+	// The hold appears; retries of the refused post still replay its
+	// refusal, and only those.
+	_, err = f.Hold("h1", Points, "vol-1", "shop", "4", time10m)
+	require.NoError(t, err)
+	f.Clock.Advance(time.Minute)
+	r, err = f.Svc.Post(f.Ctx, post)
+	requireReplayedRefusal(t, first, r, err)
+	same := post
+	same.Amount = D("2.50")
+	r, err = f.Svc.Post(f.Ctx, same)
+	requireReplayedRefusal(t, first, r, err)
+	for _, amount := range []string{"3", "2.49", "0"} {
+		other := post
+		other.Amount = D(amount)
+		r, err = f.Svc.Post(f.Ctx, other)
+		require.ErrorIsf(t, err, ledger.ErrIdempotencyConflict, "amount %s", amount)
+		require.False(t, r.Replayed)
+	}
+	other = post
+	other.Reason = "other"
+	_, err = f.Svc.Post(f.Ctx, other)
+	require.ErrorIs(t, err, ledger.ErrIdempotencyConflict)
+
+	f.RequireBalance("vol-1", "10", "6")
+	hold, err := f.Svc.TransferByID(f.Ctx, "h1")
+	require.NoError(t, err)
+	require.Equal(t, ledger.StatusPending, hold.Status, "no retry touched the hold")
+	rec, err := f.Svc.TransferByID(f.Ctx, "p1")
+	require.NoError(t, err)
+	require.Equal(t, ledger.StatusRefused, rec.Status)
+	require.ErrorIs(t, rec.Refusal, ledger.ErrTransferNotFound)
+
+	// A new post of the same amount under another ID converts it for real.
+	_, err = f.Svc.Post(f.Ctx, ledger.PostRequest{ID: "p2", Hold: "h1", Amount: D("2.5"), Reason: "pickup"})
+	require.NoError(t, err)
+	f.RequireBalance("vol-1", "7.5", "7.5")
+	f.RequireBalance("shop", "2.5", "2.5")
+	r, err = f.Svc.Post(f.Ctx, post)
+	requireReplayedRefusal(t, first, r, err)
+}
+
+func testRetryRefUnknown(t *testing.T, f *Fixture) {
+	fundedHoldFixture(f)
+	full := ledger.PostRequest{ID: "p1", Hold: "h1"}
+	void := ledger.VoidRequest{ID: "v1", Hold: "h2", Reason: "cancelled"}
+	rev := ledger.ReverseRequest{ID: "r1", Original: "t1", Reason: "mistake"}
+	firstPost, err := f.Svc.Post(f.Ctx, full)
+	require.ErrorIs(t, err, ledger.ErrTransferNotFound)
+	firstVoid, err := f.Svc.Void(f.Ctx, void)
+	require.ErrorIs(t, err, ledger.ErrTransferNotFound)
+	firstRev, err := f.Svc.Reverse(f.Ctx, rev)
+	require.ErrorIs(t, err, ledger.ErrTransferNotFound)
+
+	_, err = f.Hold("h1", Points, "vol-1", "shop", "1", time10m)
+	require.NoError(t, err)
+	_, err = f.Hold("h2", Points, "vol-1", "shop", "2", time10m)
+	require.NoError(t, err)
+	f.MustMove("t1", Points, "vol-1", "shop", "3")
+	f.Clock.Advance(time.Minute)
+
+	r, err := f.Svc.Post(f.Ctx, full)
+	requireReplayedRefusal(t, firstPost, r, err)
+	r, err = f.Svc.Void(f.Ctx, void)
+	requireReplayedRefusal(t, firstVoid, r, err)
+	r, err = f.Svc.Reverse(f.Ctx, rev)
+	requireReplayedRefusal(t, firstRev, r, err)
+
+	_, err = f.Svc.Post(f.Ctx, ledger.PostRequest{ID: "p1", Hold: "h1", Amount: D("1")})
+	require.ErrorIs(t, err, ledger.ErrIdempotencyConflict, "an amount where the first post had none")
+	_, err = f.Svc.Void(f.Ctx, ledger.VoidRequest{ID: "v1", Hold: "h2"})
+	require.ErrorIs(t, err, ledger.ErrIdempotencyConflict)
+	_, err = f.Svc.Reverse(f.Ctx, ledger.ReverseRequest{ID: "r1", Original: "t1"})
+	require.ErrorIs(t, err, ledger.ErrIdempotencyConflict)
+
+	f.RequireBalance("vol-1", "7", "4")
+	f.RequireBalance("shop", "3", "3")
+	for _, id := range []ledger.TransferID{"h1", "h2"} {
+		h, err := f.Svc.TransferByID(f.Ctx, id)
+		require.NoError(t, err)
+		require.Equal(t, ledger.StatusPending, h.Status)
+	}
+	tr, err := f.Svc.TransferByID(f.Ctx, "t1")
+	require.NoError(t, err)
+	require.Empty(t, tr.ReversedBy)
 }
 
 func testRetrySame(t *testing.T, f *Fixture) {
