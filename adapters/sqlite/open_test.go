@@ -213,10 +213,14 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, raw.Close())
 
+	dir := filepath.Dir(path)
+	before := dirDigest(t, dir)
+	require.Contains(t, before, "new.db")
 	db, err = Open(path, nil)
 	require.ErrorIs(t, err, ErrSchemaTooNew)
 	require.ErrorContains(t, err, "use a newer civicloop")
 	require.Nil(t, db)
+	require.Equal(t, before, dirDigest(t, dir), "a refused Open leaves the folder's files as they were")
 }
 
 func TestOpenMigratesOnceAndReopens(t *testing.T) {
