@@ -27,10 +27,12 @@ import (
 )
 
 // The crash test runs this test binary again as a child process that
-// writes ledger transfers and confirmed service records (points) as fast as
-// it can and prints the ID of every write it got acknowledged; the parent kills it with SIGKILL at a random moment, then
-// reopens the file and checks that nothing acknowledged was lost and that
-// nothing was half applied.
+// writes ledger transfers (plain, in batches, holds with their posts and
+// voids, reversals) and confirmed service records (points) as fast as it
+// can and prints the ID of every write it got acknowledged, with its status
+// and what it refers to; the parent kills it with SIGKILL at a random
+// moment, then reopens the file and checks that nothing acknowledged was
+// lost and that nothing was half applied.
 
 const (
 	crashEnvPath  = "CIVICLOOP_SQLITE_CRASH_PATH"
@@ -59,13 +61,22 @@ func TestCrashSafety(t *testing.T) {
 		checkAfterCrash(t, path, acked)
 	}
 	records := 0
-	for id := range acked {
+	kinds := map[string]int{}
+	for id, st := range acked {
 		if strings.HasPrefix(id, "record:") {
 			records++
 		}
+		for _, f := range strings.Fields(st) {
+			if k, ok := strings.CutPrefix(f, "kind="); ok {
+				kinds[k]++
+			}
+		}
 	}
 	require.NotZero(t, records, "the children confirmed service records")
-	t.Logf("%d acknowledged writes (%d of them confirmed records) survived %d kills", len(acked), records, crashRounds)
+	require.NotZero(t, kinds["hold"], "the children made holds")
+	require.NotZero(t, kinds["post"]+kinds["void"], "the children posted or voided holds")
+	require.NotZero(t, kinds["reversal"], "the children reversed transfers")
+	t.Logf("%d acknowledged writes (%d of them confirmed records, %v) survived %d kills", len(acked), records, kinds, crashRounds)
 }
 
 // runCrashChild starts the child, waits until it has acknowledged its first
@@ -153,7 +164,7 @@ func checkAfterCrash(t *testing.T, path string, acked map[string]string) {
 		}
 		tr, err := svc.TransferByID(ctx, ledger.TransferID(id))
 		require.NoError(t, err, "acknowledged transfer %s lost", id)
-		require.Equal(t, st, tr.Status.String(), "transfer %s", id)
+		checkAcked(t, tr, st, acked)
 	}
 	_, err := svc.Audit(ctx)
 	require.NoError(t, err, "ledger invariants after a crash")
@@ -180,6 +191,44 @@ func checkAfterCrash(t *testing.T, path string, acked map[string]string) {
 		}
 	}
 	require.NoError(t, rows.Err())
+}
+
+// checkAcked checks a transfer against its acknowledgement: "status",
+// then "field=value" for the fields the child knew (kind, ref,
+// resolved-by, reversed-by, posted).
+func checkAcked(t *testing.T, tr ledger.Transfer, ack string, acked map[string]string) {
+	t.Helper()
+	fields := strings.Fields(ack)
+	require.NotEmpty(t, fields, "acknowledgement of %s", tr.ID)
+	if fields[0] == ledger.StatusPending.String() && tr.Status != ledger.StatusPending {
+		// Only a post or void whose acknowledgement the kill cut off may
+		// have resolved an acknowledged hold: an acknowledged one comes
+		// with the hold's new status.
+		require.NotEmpty(t, tr.ResolvedBy, "hold %s acknowledged pending is %s", tr.ID, tr.Status)
+		_, ok := acked[string(tr.ResolvedBy)]
+		require.False(t, ok, "hold %s: its resolution %s was acknowledged, yet the hold was acknowledged pending", tr.ID, tr.ResolvedBy)
+	} else {
+		require.Equal(t, fields[0], tr.Status.String(), "transfer %s", tr.ID)
+	}
+	for _, kv := range fields[1:] {
+		k, want, _ := strings.Cut(kv, "=")
+		var got string
+		switch k {
+		case "kind":
+			got = tr.Kind.String()
+		case "ref":
+			got = string(tr.Ref)
+		case "resolved-by":
+			got = string(tr.ResolvedBy)
+		case "reversed-by":
+			got = string(tr.ReversedBy)
+		case "posted":
+			got = tr.PostedAmount.String()
+		default:
+			t.Fatalf("transfer %s: unknown field %q in acknowledgement %q", tr.ID, kv, ack)
+		}
+		require.Equal(t, want, got, "transfer %s: field %s", tr.ID, k)
+	}
 }
 
 // TestCrashChild is the child side of TestCrashSafety; it does nothing in
@@ -223,6 +272,50 @@ func TestCrashChild(t *testing.T) {
 			Reason:   "crash-test",
 		}
 	}
+	// pending and reversible are acknowledged holds to post or void, and
+	// posted transfers and posts to reverse.
+	var pending, reversible []ledger.TransferID
+	take := func(ids *[]ledger.TransferID) ledger.TransferID {
+		i := rng.IntN(len(*ids))
+		id := (*ids)[i]
+		(*ids)[i] = (*ids)[len(*ids)-1]
+		*ids = (*ids)[:len(*ids)-1]
+		return id
+	}
+	refusedOK := func(r ledger.Result, err error) ledger.Result {
+		if err != nil && r.Status != ledger.StatusRefused {
+			t.Fatal(err)
+		}
+		return r
+	}
+	// resolve posts (in full or in part) or voids hold and returns the
+	// acknowledgement lines.
+	resolve := func(hold ledger.TransferID, n int) []string {
+		id := ledger.TransferID(fmt.Sprintf("r%s-%d", round, n))
+		var (
+			r      ledger.Result
+			kind   = "void"
+			posted string
+		)
+		switch rng.IntN(3) {
+		case 0:
+			r = refusedOK(svc.Void(ctx, ledger.VoidRequest{ID: "v" + id, Hold: hold, Reason: "crash-test"}))
+		case 1:
+			kind = "post"
+			r = refusedOK(svc.Post(ctx, ledger.PostRequest{ID: "p" + id, Hold: hold, Reason: "crash-test"}))
+		default: // a partial post: every hold holds at least 0.01
+			kind, posted = "post", " posted=0.01"
+			r = refusedOK(svc.Post(ctx, ledger.PostRequest{ID: "p" + id, Hold: hold, Amount: decimal.New(1, -2), Reason: "crash-test"}))
+		}
+		lines := []string{fmt.Sprintf("%s %s kind=%s ref=%s", r.ID, r.Status, kind, hold)}
+		if r.Status != ledger.StatusRefused {
+			lines = append(lines, fmt.Sprintf("%s %s kind=hold resolved-by=%s%s", hold, r.Status, r.ID, posted))
+		}
+		if r.Status == ledger.StatusPosted {
+			reversible = append(reversible, r.ID)
+		}
+		return lines
+	}
 	rec := newCrashRecorder(t, db, round)
 	deadline := time.Now().Add(30 * time.Second)
 	w := bufio.NewWriter(os.Stdout)
@@ -231,6 +324,47 @@ func TestCrashChild(t *testing.T) {
 		if rng.IntN(4) == 0 {
 			id, status := rec.next()
 			fmt.Fprintf(w, "record:%s %s\n", id, status)
+			if err := w.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		// Under -race a child may live for only a dozen writes: it starts
+		// with a hold, and resolves and reverses often enough that every run
+		// has some of each.
+		var lines []string
+		switch {
+		case len(pending) > 0 && rng.IntN(3) == 0:
+			lines = resolve(take(&pending), n)
+			n++
+		case len(reversible) > 0 && rng.IntN(6) == 0:
+			orig := take(&reversible)
+			r := refusedOK(svc.Reverse(ctx, ledger.ReverseRequest{
+				ID: ledger.TransferID(fmt.Sprintf("xr%s-%d", round, n)), Original: orig, Reason: "crash-test",
+			}))
+			n++
+			lines = append(lines, fmt.Sprintf("%s %s kind=reversal ref=%s", r.ID, r.Status, orig))
+			if r.Status == ledger.StatusPosted {
+				lines = append(lines, fmt.Sprintf("%s posted reversed-by=%s", orig, r.ID))
+			}
+		case n == 0 || rng.IntN(6) == 0:
+			req := request(n)
+			if n == 0 { // from the issuer, who always has the funds
+				req.Postings = ledger.Move(testPoints, "issuer", volunteer(0), decimal.New(int64(1+rng.IntN(500)), -2))
+			}
+			n++
+			req.ID = "h" + req.ID
+			req.HoldUntil = time.Now().Add(time.Hour)
+			r := refusedOK(svc.Transfer(ctx, req))
+			lines = append(lines, fmt.Sprintf("%s %s kind=hold", r.ID, r.Status))
+			if r.Status == ledger.StatusPending {
+				pending = append(pending, r.ID)
+			}
+		}
+		if lines != nil {
+			for _, l := range lines {
+				fmt.Fprintln(w, l)
+			}
 			if err := w.Flush(); err != nil {
 				t.Fatal(err)
 			}
@@ -256,6 +390,9 @@ func TestCrashChild(t *testing.T) {
 		}
 		for _, r := range results {
 			fmt.Fprintf(w, "%s %s\n", r.ID, r.Status)
+			if r.Status == ledger.StatusPosted && len(reversible) < 1000 {
+				reversible = append(reversible, r.ID)
+			}
 		}
 		// One write per acknowledgement batch: the parent sees only what
 		// is durable.

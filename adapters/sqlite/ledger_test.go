@@ -1,9 +1,11 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -205,4 +207,51 @@ func TestLedgerGroupedTransfersKeepTheirOwnResults(t *testing.T) {
 	rep, err := svc.Audit(ctx)
 	require.NoError(t, err)
 	require.Equal(t, int64(6), rep.Entries)
+}
+
+// TestLedgerVerifyNamesEntryDamagedInTheFile damages the file itself, not
+// its rows through SQL: one byte of an entry's stored hash is flipped in
+// place, where SQLite keeps no checksum that would notice.
+func TestLedgerVerifyNamesEntryDamagedInTheFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	ctx := context.Background()
+	db, svc := openLedger(t, path, nil)
+	openAccounts(t, svc, 2)
+	for i := range 3 {
+		_, err := svc.Transfer(ctx, award(fmt.Sprint("a", i), volunteer(i%2), "1.25"))
+		require.NoError(t, err)
+	}
+	require.NoError(t, svc.Verify(ctx, ""))
+	// vol-000's second entry (transfer a2) is not its last, so its hash is
+	// stored once: in its row, not also as the account's last_hash.
+	var hash []byte
+	require.NoError(t, db.read.QueryRow(`SELECT hash FROM ledger_entries WHERE account = ? AND seq = 2`,
+		string(volunteer(0))).Scan(&hash))
+	require.Len(t, hash, 32)
+	_, err := svc.Transfer(ctx, award("a3", volunteer(0), "1.25"))
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+
+	// Close checkpoints the log into the main file; an edit of the main
+	// file would otherwise be hidden by the log's newer copy of the page.
+	if fi, err := os.Stat(path + "-wal"); err == nil {
+		require.Zero(t, fi.Size(), "the log must be empty after Close")
+	} else {
+		require.ErrorIs(t, err, os.ErrNotExist)
+	}
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Equal(t, 1, bytes.Count(b, hash), "the entry's hash is stored once in the file")
+	at := bytes.Index(b, hash) + 7
+	b[at] ^= 0x01
+	require.NoError(t, os.WriteFile(path, b, 0o600))
+
+	_, svc = openLedger(t, path, nil)
+	err = svc.Verify(ctx, "")
+	require.ErrorIs(t, err, ledger.ErrTampered)
+	require.ErrorContains(t, err, `account "vol-000": entry 2 (transfer "a2")`)
+	require.NoError(t, svc.Verify(ctx, volunteer(1)), "the other account is intact")
+	_, err = svc.Audit(ctx)
+	require.ErrorIs(t, err, ledger.ErrTampered)
+	require.ErrorContains(t, err, `account "vol-000": entry 2`)
 }

@@ -210,6 +210,13 @@ func checkPath(path string) (string, error) {
 		return "", fmt.Errorf("sqlite: open %q: file is not writable: %v: %w", path, err, ErrInvalidPath)
 	}
 	defer f.Close()
+	// Opening is not enough: root opens any file read-write, and kernel
+	// files such as /proc/version then refuse the write itself. A write of
+	// zero bytes reaches the file system's checks without writing anything
+	// (write(2): "0 is returned without causing any other effect").
+	if _, err := f.Write(nil); err != nil {
+		return "", fmt.Errorf("sqlite: open %q: file is not writable: %v: %w", path, err, ErrInvalidPath)
+	}
 	if fi.Size() == 0 {
 		return abs, nil
 	}

@@ -2,8 +2,12 @@ package sqlite
 
 import (
 	"database/sql"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -125,6 +129,78 @@ func TestOpenRefusesUnwritableFolder(t *testing.T) {
 	require.ErrorContains(t, err, "not writable")
 }
 
+// TestOpenRefusesKernelFiles holds as root too, where permission bits
+// cannot make a path unwritable: the kernel's own file systems refuse to
+// hold a database, whether the file is new or already there.
+func TestOpenRefusesKernelFiles(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("/proc and /sys are Linux file systems")
+	}
+	tests := []struct {
+		name string
+		path string
+		msg  string
+	}{
+		{"new file in /proc", fmt.Sprintf("/proc/civicloop-test-%d.db", os.Getpid()), `folder "/proc" is not writable`},
+		{"new file in /sys", fmt.Sprintf("/sys/civicloop-test-%d.db", os.Getpid()), `folder "/sys" is not writable`},
+		{"existing read-only /proc/version", "/proc/version", "file is not writable"},
+		{"existing read-only /proc/cpuinfo", "/proc/cpuinfo", "file is not writable"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			before := kernelPathState(t, tc.path)
+			db, err := Open(tc.path, nil)
+			if db != nil {
+				_ = db.Close()
+			}
+			require.ErrorIs(t, err, ErrInvalidPath)
+			require.ErrorContains(t, err, tc.msg)
+			require.Nil(t, db)
+			require.Equal(t, before, kernelPathState(t, tc.path), "a refused Open writes nothing")
+		})
+	}
+}
+
+// kernelPathState describes path, the files SQLite would put next to it
+// and any probe Open left in its folder: "absent", or the content. A whole
+// listing of /proc would change with every process.
+func kernelPathState(t *testing.T, path string) map[string]string {
+	t.Helper()
+	state := map[string]string{}
+	for _, p := range []string{path, path + "-wal", path + "-shm", path + "-journal"} {
+		b, err := os.ReadFile(p)
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			state[p] = "absent"
+		case err != nil:
+			state[p] = err.Error()
+		default:
+			state[p] = string(b)
+		}
+	}
+	probes, err := filepath.Glob(filepath.Join(filepath.Dir(path), ".civicloop-probe-*"))
+	require.NoError(t, err)
+	state["probes"] = strings.Join(probes, ",")
+	return state
+}
+
+// TestOpenRefusesUnwritableFile checks an existing file without write
+// permission, as an ordinary user; root is covered by
+// TestOpenRefusesKernelFiles.
+func TestOpenRefusesUnwritableFile(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root may write any file; permission bits cannot refuse it")
+	}
+	dir := t.TempDir()
+	p := filepath.Join(dir, "ro.db")
+	require.NoError(t, os.WriteFile(p, nil, 0o400))
+	before := dirState(t, dir)
+	_, err := Open(p, nil)
+	require.ErrorIs(t, err, ErrInvalidPath)
+	require.ErrorContains(t, err, "file is not writable")
+	require.Equal(t, before, dirState(t, dir))
+}
+
 func TestOpenRefusesNewerSchema(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "new.db")
 	db, err := Open(path, nil)
@@ -137,10 +213,14 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, raw.Close())
 
+	dir := filepath.Dir(path)
+	before := dirDigest(t, dir)
+	require.Contains(t, before, "new.db")
 	db, err = Open(path, nil)
 	require.ErrorIs(t, err, ErrSchemaTooNew)
 	require.ErrorContains(t, err, "use a newer civicloop")
 	require.Nil(t, db)
+	require.Equal(t, before, dirDigest(t, dir), "a refused Open leaves the folder's files as they were")
 }
 
 func TestOpenMigratesOnceAndReopens(t *testing.T) {
