@@ -286,7 +286,6 @@ func (s *Scheme) buildCache() {
 	}
 }
 
-// ruleIndex returns the index of the rule that applies at t, or -1.
 // checkCategory refuses an activity category that the earning rule valid
 // at the record's time gives no rate, when the rule has no "*" rate for
 // every other category either: such a record would earn nothing, silently.
@@ -306,6 +305,7 @@ func (s *Scheme) checkCategory(in RecordInput) error {
 	return fmt.Errorf("points: record: field activity.category: %q has no rate in earning rule %s, which has no \"*\" rate: %w", in.Activity.Category, r.ID, ErrInvalid)
 }
 
+// ruleIndex returns the index of the rule that applies at t, or -1.
 func (s *Scheme) ruleIndex(t time.Time) int {
 	for i := range s.Rules {
 		r := &s.Rules[i]

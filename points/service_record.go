@@ -137,12 +137,13 @@ func (s *Service) prepare(ctx context.Context, a org.Actor, in RecordInput, fiel
 	if _, err := s.volunteer(ctx, "volunteer", in.Volunteer); err != nil {
 		return Record{}, fmt.Errorf("%s%w", field, err)
 	}
-	if err := s.scheme.checkCategory(in); err != nil {
-		return Record{}, fmt.Errorf("%s%w", field, err)
-	}
 	// Stores keep UTC to the microsecond; so does the record from the start.
 	in.Activity.Start, in.Activity.End = micros(in.Activity.Start), micros(in.Activity.End)
 	in.SignIn, in.SignOut = micros(in.SignIn), micros(in.SignOut)
+	// The rule is the one earning will use: at the stored time.
+	if err := s.scheme.checkCategory(in); err != nil {
+		return Record{}, fmt.Errorf("%s%w", field, err)
+	}
 	return Record{ID: s.opts.NewID(), RecordInput: in, Hours: h, HoursNote: note, Status: RecordDraft,
 		RecordedBy: a.ID, RecordedAt: now, Version: 1}, nil
 }

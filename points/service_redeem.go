@@ -33,16 +33,21 @@ func (s *Service) Redeem(ctx context.Context, a org.Actor, item string, v org.Vo
 		return Redemption{}, err
 	}
 	var red Redemption
-	fresh := true // it was just read; a retry after a conflict reads again
 	err = s.commit(ctx, func() (*Change, error) {
 		now := s.now()
-		if !fresh {
-			var err error
-			if it, err = s.store.Item(ctx, item); err != nil {
-				return nil, err
-			}
+		// The wallet, then the item: the item read above serves only the
+		// authorisation. A redemption of this volunteer stored after the
+		// wallet read bumps its version, so this change then conflicts
+		// and runs again; so the limit below is checked against an item
+		// read no earlier than every redemption it counts (an update that
+		// lowers the limit is never missed by both of two racing calls).
+		w, lots, err := s.wallet(ctx, v, true)
+		if err != nil {
+			return nil, err
 		}
-		fresh = false
+		if it, err = s.store.Item(ctx, item); err != nil {
+			return nil, fmt.Errorf("points: redeem: field item: %q: %w", item, err)
+		}
 		switch {
 		case now.Before(it.ValidFrom):
 			return nil, fmt.Errorf("points: redeem: item %s: field valid_from: not valid before %s: %w", item, it.ValidFrom.Format(time.RFC3339), ErrUnavailable)
@@ -50,10 +55,6 @@ func (s *Service) Redeem(ctx context.Context, a org.Actor, item string, v org.Vo
 			return nil, fmt.Errorf("points: redeem: item %s: field valid_until: expired at %s: %w", item, it.ValidUntil.Format(time.RFC3339), ErrUnavailable)
 		case !it.Unlimited && it.Stock < 1:
 			return nil, fmt.Errorf("points: redeem: item %s: field stock: none left: %w", item, ErrOutOfStock)
-		}
-		w, lots, err := s.wallet(ctx, v, true)
-		if err != nil {
-			return nil, err
 		}
 		if w.Level < it.MinLevel {
 			return nil, fmt.Errorf("points: redeem: item %s: field min_level: needs %d stars, volunteer %q has %d: %w", item, it.MinLevel, v, w.Level, ErrLevel)

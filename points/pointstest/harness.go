@@ -186,8 +186,8 @@ func (e *Env) Over(ps points.Store) *points.Service {
 }
 
 // Interleave wraps a points store and runs a write between a service's
-// reads: Hook runs once, when the read named by Read ("DueLots", "Records"
-// or "Objections") has returned for the At-th time (1 = the first call),
+// reads: Hook runs once, when the read named by Read ("DueLots", "Records",
+// "Objections" or "Item") has returned for the At-th time (1 = the first call),
 // after the read and before its caller sees the result. So the caller
 // works from a read that the hook's write has just made stale, as when
 // another process writes at that moment.
@@ -228,6 +228,25 @@ func (s *Interleave) Records(ctx context.Context, v org.VolunteerID, from, to ti
 	recs, err := s.Store.Records(ctx, v, from, to)
 	s.after("Records")
 	return recs, err
+}
+
+// Item implements points.Store.
+func (s *Interleave) Item(ctx context.Context, id string) (points.Item, error) {
+	it, err := s.Store.Item(ctx, id)
+	s.after("Item")
+	return it, err
+}
+
+// InterleaveSnapshot is Interleave over a store that has the
+// points.DueWalletsStore capability, which Interleave hides: its
+// DueLotsWallets counts as a "DueLots" read.
+type InterleaveSnapshot struct{ *Interleave }
+
+// DueLotsWallets implements points.DueWalletsStore.
+func (s InterleaveSnapshot) DueLotsWallets(ctx context.Context, now time.Time, limit int) ([]points.Lot, []points.Wallet, error) {
+	lots, ws, err := s.Store.(points.DueWalletsStore).DueLotsWallets(ctx, now, limit)
+	s.after("DueLots")
+	return lots, ws, err
 }
 
 // Objections implements points.Store.
