@@ -2,10 +2,8 @@ package sqlite
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
 	"fmt"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -134,19 +132,4 @@ func TestFailedMigrationChangesNothing(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, db.Close())
 	})
-}
-
-// dirDigest lists the files of dir by name with size and SHA-256, to show
-// that a refused Open left every byte as it was.
-func dirDigest(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	entries, err := os.ReadDir(dir)
-	require.NoError(t, err)
-	state := map[string]string{}
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		require.NoError(t, err)
-		state[e.Name()] = fmt.Sprintf("%d bytes, sha256 %x", len(b), sha256.Sum256(b))
-	}
-	return state
 }

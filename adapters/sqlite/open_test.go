@@ -13,8 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// dirState lists the names and sizes of the files in dir, to prove that a
-// refused Open wrote nothing.
+// dirState maps the name of each file in dir to its contents ("dir" for a
+// folder), to prove that a refused Open wrote nothing.
 func dirState(t *testing.T, dir string) map[string]string {
 	t.Helper()
 	entries, err := os.ReadDir(dir)
@@ -214,13 +214,13 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 	require.NoError(t, raw.Close())
 
 	dir := filepath.Dir(path)
-	before := dirDigest(t, dir)
+	before := dirState(t, dir)
 	require.Contains(t, before, "new.db")
 	db, err = Open(path, nil)
 	require.ErrorIs(t, err, ErrSchemaTooNew)
 	require.ErrorContains(t, err, "use a newer civicloop")
 	require.Nil(t, db)
-	require.Equal(t, before, dirDigest(t, dir), "a refused Open leaves the folder's files as they were")
+	require.Equal(t, before, dirState(t, dir), "a refused Open leaves the folder's files as they were")
 }
 
 func TestOpenMigratesOnceAndReopens(t *testing.T) {
