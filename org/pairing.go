@@ -1,6 +1,9 @@
 package org
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // UnitKind is the kind of a civilised unit paired with a node.
 type UnitKind string
@@ -43,6 +46,21 @@ type Pairing struct {
 // Overlaps reports whether the periods of p and q intersect.
 func (p Pairing) Overlaps(q Pairing) bool {
 	return (p.End.IsZero() || q.Start.Before(p.End)) && (q.End.IsZero() || p.Start.Before(q.End))
+}
+
+// CheckEnd reports whether end may become p's end: it must be after the
+// start and, when p has an end already, not after it, so that a period
+// only shrinks and ending a pairing cannot make it overlap another. The
+// service checks it against the pairing it read and every store again
+// inside its write. It returns an error wrapping ErrInvalid.
+func (p Pairing) CheckEnd(end time.Time) error {
+	if end.IsZero() || !end.After(p.Start) {
+		return fmt.Errorf("field end: %s is not after start %s: %w", end.Format(time.DateOnly), p.Start.Format(time.DateOnly), ErrInvalid)
+	}
+	if !p.End.IsZero() && end.After(p.End) {
+		return fmt.Errorf("field end: %s is after the current end %s: %w", end.Format(time.DateOnly), p.End.Format(time.DateOnly), ErrInvalid)
+	}
+	return nil
 }
 
 // ActiveAt reports whether the pairing is in force at t.

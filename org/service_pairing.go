@@ -91,8 +91,10 @@ func (s *Service) CreatePairing(ctx context.Context, a Actor, in NewPairing) (Pa
 }
 
 // EndPairing ends a pairing on the given date (exclusive): the end must be
-// after the start and not after an earlier end. Policy: ActEndPairing on
-// the node. Errors: ErrInvalid, ErrNotFound, ErrForbidden.
+// after the start and not after an earlier end (Pairing.CheckEnd; the
+// store checks again in its write, so a concurrent EndPairing cannot be
+// undone by a stale one). Policy: ActEndPairing on the node. Errors:
+// ErrInvalid, ErrNotFound, ErrForbidden.
 func (s *Service) EndPairing(ctx context.Context, a Actor, id string, end time.Time) (Pairing, error) {
 	p, err := s.store.Pairing(ctx, id)
 	if err != nil {
@@ -102,11 +104,8 @@ func (s *Service) EndPairing(ctx context.Context, a Actor, id string, end time.T
 		return Pairing{}, err
 	}
 	end = day(end)
-	if end.IsZero() || !end.After(p.Start) {
-		return Pairing{}, fmt.Errorf("org: end pairing %q: field end: %s is not after start %s: %w", id, end.Format(time.DateOnly), p.Start.Format(time.DateOnly), ErrInvalid)
-	}
-	if !p.End.IsZero() && end.After(p.End) {
-		return Pairing{}, fmt.Errorf("org: end pairing %q: field end: %s is after the current end %s: %w", id, end.Format(time.DateOnly), p.End.Format(time.DateOnly), ErrInvalid)
+	if err := p.CheckEnd(end); err != nil {
+		return Pairing{}, fmt.Errorf("org: end pairing %q: %w", id, err)
 	}
 	c := s.change(a, ActEndPairing, s.now())
 	c.Pairing, c.Node = id, p.Node

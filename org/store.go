@@ -142,7 +142,9 @@ type TeamStore interface {
 	// Leader. Errors: ErrNotFound for a missing team or volunteer;
 	// ErrRetired if the team is retired or the volunteer not active;
 	// ErrDuplicate if the volunteer is already a member, or m.Role is
-	// Leader and the team already has a leader.
+	// Leader and the team already has a leader; ErrOutOfArea if the
+	// volunteer's stored home lies outside the team's Area (checked inside
+	// the write, against the home as it is then).
 	AddMembership(ctx context.Context, m Membership, c Change) error
 
 	// RemoveMembership removes the volunteer from the team, clearing the
@@ -171,7 +173,9 @@ type VolunteerStore interface {
 	// Updated = c.At, moves the volunteer between roll-ups as needed and
 	// returns the stored volunteer. Errors: ErrNotFound (volunteer or new
 	// home); ErrRetired if the new home is retired; ErrConflict on a stale
-	// version.
+	// version; ErrOutOfArea if the home changes to a node outside the Area
+	// of a team the volunteer belongs to (all his memberships as stored at
+	// the write, whatever the team's status).
 	UpdateVolunteer(ctx context.Context, v Volunteer, c Change) (Volunteer, error)
 
 	// Volunteer returns one volunteer. Errors: ErrNotFound.
@@ -195,9 +199,11 @@ type PairingStore interface {
 	CreatePairing(ctx context.Context, p Pairing, c Change) error
 
 	// EndPairing sets the pairing's End and returns it. The caller has
-	// checked that end is after Start and not after a previous End, so the
-	// period only shrinks and cannot create an overlap. Errors:
-	// ErrNotFound.
+	// checked Pairing.CheckEnd against the pairing it read; the store
+	// checks it again against the stored pairing inside the write, so that
+	// the period only shrinks and cannot create an overlap even when
+	// another EndPairing committed in between. Errors: ErrNotFound;
+	// ErrInvalid if end is not after Start or is after the stored End.
 	EndPairing(ctx context.Context, id string, end time.Time, c Change) (Pairing, error)
 
 	// Pairing returns one pairing. Errors: ErrNotFound.
@@ -260,6 +266,8 @@ type BulkStore interface {
 	// Errors: ErrDuplicate for an ID (or document hash, or overlapping
 	// pairing) already present or listed twice; ErrNotFound for a missing
 	// reference; ErrRetired for a retired one; ErrTier for a node breaking
-	// the tier rule. The store keeps none of b's slices.
+	// the tier rule; ErrOutOfArea for a membership whose volunteer's home
+	// (as stored, or as in b) lies outside its team's Area. The store keeps
+	// none of b's slices.
 	Load(ctx context.Context, b *Bulk, c Change) error
 }

@@ -213,5 +213,16 @@ func (s *OrgStore) checkBulkMember(m org.Membership, teams map[org.TeamID]org.Te
 		}
 		leaders[m.Team] = true
 	}
-	return nil
+	// b's nodes are in already, so staged areas and homes resolve; a
+	// stored volunteer's home is the one stored now, not the one the
+	// importer read.
+	area, err := s.lookup(t.Area)
+	if err != nil {
+		return fmt.Errorf("team %q: field area: %w", m.Team, err)
+	}
+	h, err := s.lookup(v.Home)
+	if err != nil {
+		return fmt.Errorf("volunteer %q: field home: %w", m.Volunteer, err)
+	}
+	return s.checkHomeIn(teamRec{t: t, area: area}, v.Home, h)
 }

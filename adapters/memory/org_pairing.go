@@ -66,6 +66,12 @@ func (s *OrgStore) EndPairing(ctx context.Context, id string, end time.Time, c o
 	if !ok {
 		return org.Pairing{}, fmt.Errorf("pairing %q: %w", id, org.ErrNotFound)
 	}
+	// The service checked end against the pairing it read; check again
+	// under the lock so that a stale call cannot move a committed end
+	// later (and the pairing into an overlap).
+	if err := r.p.CheckEnd(end); err != nil {
+		return org.Pairing{}, fmt.Errorf("pairing %q: %w", id, err)
+	}
 	r.p.End = end
 	s.record(c, true)
 	return r.p, nil

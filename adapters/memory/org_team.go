@@ -298,7 +298,21 @@ func (s *OrgStore) checkMembership(m org.Membership) (int32, error) {
 	if m.Role == org.Leader && s.teams[ti].t.Leader != "" {
 		return -1, fmt.Errorf("team %q already has leader %q: %w", m.Team, s.teams[ti].t.Leader, org.ErrDuplicate)
 	}
+	if err := s.checkHomeIn(s.teams[ti], v.v.Home, v.home); err != nil {
+		return -1, err
+	}
 	return ti, nil
+}
+
+// checkHomeIn refuses a member whose home (ID and index) lies outside the
+// team's area; callers hold the lock. The service checked the home it
+// read; this check runs under the same lock as the write, so a home moved
+// in between is not missed.
+func (s *OrgStore) checkHomeIn(t teamRec, home org.NodeID, h int32) error {
+	if !s.within(t.area, h) {
+		return fmt.Errorf("field volunteer: home %q is outside the area %q of team %q: %w", home, t.t.Area, t.t.ID, org.ErrOutOfArea)
+	}
+	return nil
 }
 
 func (s *OrgStore) insertMembership(ti int32, m org.Membership) {

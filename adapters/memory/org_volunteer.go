@@ -3,6 +3,7 @@ package memory
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -82,6 +83,16 @@ func (s *OrgStore) UpdateVolunteer(ctx context.Context, v org.Volunteer, c org.C
 		}
 		if s.nodes[h].retired {
 			return org.Volunteer{}, fmt.Errorf("field home: node %q is retired: %w", v.Home, org.ErrRetired)
+		}
+		// The new home must lie in the area of every team he belongs to,
+		// checked under the lock: a membership added since the service
+		// read them is seen.
+		teams := slices.Sorted(maps.Keys(s.volTeams[v.ID]))
+		for _, t := range teams {
+			tr := s.teams[s.teamIdx[t]]
+			if !s.within(tr.area, h) {
+				return org.Volunteer{}, fmt.Errorf("field home: %q is outside the area %q of team %q: %w", v.Home, tr.t.Area, t, org.ErrOutOfArea)
+			}
 		}
 	}
 	if r.v.Status == org.VolunteerActive {

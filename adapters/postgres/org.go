@@ -60,7 +60,7 @@ func orgErr(err error) error {
 		return nil
 	}
 	for _, s := range []error{org.ErrInvalid, org.ErrNotFound, org.ErrDuplicate, org.ErrTier, org.ErrCycle,
-		org.ErrRetired, org.ErrInUse, org.ErrConflict, context.Canceled, context.DeadlineExceeded} {
+		org.ErrRetired, org.ErrInUse, org.ErrOutOfArea, org.ErrConflict, context.Canceled, context.DeadlineExceeded} {
 		if errors.Is(err, s) {
 			return err
 		}

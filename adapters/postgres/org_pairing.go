@@ -92,12 +92,19 @@ func (s *OrgStore) CreatePairing(ctx context.Context, p org.Pairing, c org.Chang
 func (s *OrgStore) EndPairing(ctx context.Context, id string, end time.Time, c org.Change) (org.Pairing, error) {
 	var out org.Pairing
 	err := s.write(ctx, "end pairing", func(t *orgTx) error {
-		tag, err := t.tx.Exec(ctx, s.db.q("UPDATE {s}.org_pairings SET end_at = $2 WHERE id = $1"), id, tstz(end))
+		// Read under the org lock: the service checked end against the
+		// pairing it read, and a stale call must not move an end
+		// committed since to a later date (and the pairing into an
+		// overlap).
+		p, err := s.pairing(ctx, t.tx, id)
 		if err != nil {
 			return err
 		}
-		if tag.RowsAffected() == 0 {
-			return fmt.Errorf("pairing %q: %w", id, org.ErrNotFound)
+		if err := p.CheckEnd(end); err != nil {
+			return fmt.Errorf("pairing %q: %w", id, err)
+		}
+		if _, err := t.tx.Exec(ctx, s.db.q("UPDATE {s}.org_pairings SET end_at = $2 WHERE id = $1"), id, tstz(end)); err != nil {
+			return err
 		}
 		if err := t.record(c); err != nil {
 			return err

@@ -319,6 +319,9 @@ func (t *orgTx) insertMembership(m org.Membership) error {
 	if m.Role == org.Leader && tm.Leader != "" {
 		return fmt.Errorf("team %q already has leader %q: %w", m.Team, tm.Leader, org.ErrDuplicate)
 	}
+	if err := t.checkHomeIn(tm, v); err != nil {
+		return err
+	}
 	if _, err := t.tx.Exec(t.ctx, t.s.db.q("INSERT INTO {s}.org_members (team, volunteer, role, since) VALUES ($1, $2, $3, $4)"),
 		string(m.Team), string(m.Volunteer), string(m.Role), tstz(m.Since)); err != nil {
 		return err
@@ -328,6 +331,25 @@ func (t *orgTx) insertMembership(m org.Membership) error {
 	}
 	_, err = t.tx.Exec(t.ctx, t.s.db.q("UPDATE {s}.org_teams SET leader = $2 WHERE id = $1"), string(m.Team), string(m.Volunteer))
 	return err
+}
+
+// checkHomeIn refuses a member whose home lies outside the team's area.
+// The service checked the home it read; this check runs under the org
+// lock, on the home stored now (in a bulk load, b's nodes and volunteers
+// are in already), so a home moved in between is not missed.
+func (t *orgTx) checkHomeIn(tm org.Team, v org.Volunteer) error {
+	area, err := t.s.node(t.ctx, t.tx, tm.Area)
+	if err != nil {
+		return fmt.Errorf("team %q: field area: %w", tm.ID, err)
+	}
+	home, err := t.s.node(t.ctx, t.tx, v.Home)
+	if err != nil {
+		return fmt.Errorf("volunteer %q: field home: %w", v.ID, err)
+	}
+	if !strings.HasPrefix(home.Path, area.Path) {
+		return fmt.Errorf("field volunteer: home %q is outside the area %q of team %q: %w", v.Home, tm.Area, tm.ID, org.ErrOutOfArea)
+	}
+	return nil
 }
 
 // AddMembership adds m.

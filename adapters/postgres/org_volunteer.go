@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -118,6 +119,9 @@ func (s *OrgStore) UpdateVolunteer(ctx context.Context, v org.Volunteer, c org.C
 			if newHome.Status == org.Retired {
 				return fmt.Errorf("field home: node %q is retired: %w", v.Home, org.ErrRetired)
 			}
+			if err := t.checkHomeInAreas(v.ID, newHome); err != nil {
+				return err
+			}
 		}
 		if cur.Status == org.VolunteerActive {
 			if err := t.addUp(oldHome.Path, volTally.scaled(-1)); err != nil {
@@ -191,4 +195,28 @@ func (s *OrgStore) Volunteers(ctx context.Context, root org.NodeID, p org.Page) 
 		page.Next = string(vs[lim-1].ID)
 	}
 	return page, nil
+}
+
+// checkHomeInAreas refuses a new home outside the area of a team the
+// volunteer belongs to. It reads the memberships under the org lock, so
+// one added since the service read them is seen.
+func (t *orgTx) checkHomeInAreas(v org.VolunteerID, home org.Node) error {
+	rows, err := t.tx.Query(t.ctx, t.s.db.q(`SELECT tm.id, tm.area, n.path FROM {s}.org_members m
+		JOIN {s}.org_teams tm ON tm.id = m.team JOIN {s}.org_nodes n ON n.id = tm.area
+		WHERE m.volunteer = $1 ORDER BY tm.id`), string(v))
+	if err != nil {
+		return err
+	}
+	var team, area, path string
+	var out error
+	_, err = pgx.ForEachRow(rows, []any{&team, &area, &path}, func() error {
+		if out == nil && !strings.HasPrefix(home.Path, path) {
+			out = fmt.Errorf("field home: %q is outside the area %q of team %q: %w", home.ID, area, team, org.ErrOutOfArea)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return out
 }

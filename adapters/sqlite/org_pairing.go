@@ -84,6 +84,12 @@ func (s *OrgStore) EndPairing(ctx context.Context, id string, end time.Time, c o
 		if err != nil {
 			return err
 		}
+		// The service checked end against the pairing it read; check
+		// again in this write so that a stale call cannot move a
+		// committed end later (and the pairing into an overlap).
+		if err := p.CheckEnd(end); err != nil {
+			return fmt.Errorf("pairing %q: %w", id, err)
+		}
 		if _, err := tx.exec(`UPDATE org_pairings SET end_at = ? WHERE id = ?`, nanoArg(end), id); err != nil {
 			return err
 		}

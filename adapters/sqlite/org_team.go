@@ -318,6 +318,25 @@ func checkMembership(tx *wtx, m org.Membership, teams map[org.TeamID]org.Team, v
 	if m.Role == org.Leader && t.Leader != "" {
 		return fmt.Errorf("team %q already has leader %q: %w", m.Team, t.Leader, org.ErrDuplicate)
 	}
+	return checkHomeIn(tx, t, v)
+}
+
+// checkHomeIn refuses a member whose home lies outside the team's area.
+// The service checked the home it read; this check runs in the write, on
+// the home stored now (or staged in a bulk load, whose nodes are in
+// already), so a home moved in between is not missed.
+func checkHomeIn(tx *wtx, t org.Team, v org.Volunteer) error {
+	area, err := getNode(tx, t.Area)
+	if err != nil {
+		return fmt.Errorf("team %q: field area: %w", t.ID, err)
+	}
+	home, err := getNode(tx, v.Home)
+	if err != nil {
+		return fmt.Errorf("volunteer %q: field home: %w", v.ID, err)
+	}
+	if !strings.HasPrefix(home.Path, area.Path) {
+		return fmt.Errorf("field volunteer: home %q is outside the area %q of team %q: %w", v.Home, t.Area, t.ID, org.ErrOutOfArea)
+	}
 	return nil
 }
 

@@ -80,6 +80,9 @@ func (s *OrgStore) UpdateVolunteer(ctx context.Context, v org.Volunteer, c org.C
 			if newHome, err = activeNode(tx, "home", v.Home); err != nil {
 				return err
 			}
+			if err := checkHomeInAreas(tx, v.ID, newHome); err != nil {
+				return err
+			}
 		}
 		if cur.Status == org.VolunteerActive {
 			if err := addUp(tx, oldHome.Path, volTally.times(-1)); err != nil {
@@ -161,4 +164,27 @@ func (s *OrgStore) Volunteers(ctx context.Context, root org.NodeID, p org.Page) 
 		return org.VolunteerPage{}, err
 	}
 	return page, nil
+}
+
+// checkHomeInAreas refuses a new home outside the area of a team the
+// volunteer belongs to. It reads the memberships in the write, so one
+// added since the service read them is seen.
+func checkHomeInAreas(tx *wtx, v org.VolunteerID, home nodeRow) error {
+	rows, err := tx.query(`SELECT t.id, t.area, n.path FROM org_members m
+		JOIN org_teams t ON t.id = m.team JOIN org_nodes n ON n.id = t.area
+		WHERE m.volunteer = ? ORDER BY t.id`, string(v))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var team, area, path string
+		if err := rows.Scan(&team, &area, &path); err != nil {
+			return err
+		}
+		if !strings.HasPrefix(home.Path, path) {
+			return fmt.Errorf("field home: %q is outside the area %q of team %q: %w", home.ID, area, team, org.ErrOutOfArea)
+		}
+	}
+	return rows.Err()
 }

@@ -34,6 +34,7 @@ type env struct {
 	store org.Store
 	svc   *org.Service
 	clock *clock
+	opts  *org.Options
 }
 
 // clock is a deterministic clock advancing one second per reading.
@@ -55,7 +56,7 @@ func newEnv(t *testing.T, newStore func(t *testing.T) org.Store) *env {
 	clk := &clock{now: time.Date(2023, 4, 17, 8, 0, 0, 0, time.UTC)}
 	n := 0
 	var mu sync.Mutex
-	svc, err := org.New(st, &org.Options{
+	opts := &org.Options{
 		Now: clk.Now,
 		NewID: func() string {
 			mu.Lock()
@@ -64,9 +65,19 @@ func newEnv(t *testing.T, newStore func(t *testing.T) org.Store) *env {
 			return fmt.Sprintf("id%04d", n)
 		},
 		IdentityKey: Key,
-	})
+	}
+	svc, err := org.New(st, opts)
 	require.NoError(t, err)
-	return &env{t: t, ctx: context.Background(), store: st, svc: svc, clock: clk}
+	return &env{t: t, ctx: context.Background(), store: st, svc: svc, clock: clk, opts: opts}
+}
+
+// serviceOver returns a service like e.svc (same clock, IDs and key) over
+// another store, typically a wrapper of e.store.
+func (e *env) serviceOver(st org.Store) *org.Service {
+	e.t.Helper()
+	svc, err := org.New(st, e.opts)
+	require.NoError(e.t, err)
+	return svc
 }
 
 // Run runs the conformance suite against stores made by newStore.
