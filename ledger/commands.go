@@ -170,6 +170,18 @@ func (s *Service) releaseCommands(cmds []Command) {
 // releasing the rest. Refusals: ErrTransferNotFound, ErrNotPending,
 // ErrHoldExpired, ErrInvalidAmount (more than held, or partial post of a
 // hold with more than two postings), besides those of Transfer.
+//
+// A partial post's amount is converted with the scale of the hold's asset.
+// When the hold does not exist, the post is refused with
+// ErrTransferNotFound and recorded like any other refusal, and a retry with
+// the same amount replays that refusal even after the hold appeared; a
+// retry with another amount is an ErrIdempotencyConflict. (A refusal
+// recorded by a build before the amount was kept this way is replayed
+// whatever the retry's amount.) Such an amount is refused unrecorded, with
+// ErrInvalidAmount or ErrOverflow, when no asset could hold it: more than
+// MaxScale digits after the point, or too large for 64-bit minor units.
+// When the hold appears between Post's read of it and the write, Post
+// converts the amount and applies the post again.
 func (s *Service) Post(ctx context.Context, req PostRequest) (Result, error) {
 	now := s.now()
 	what := subject{"post", string(req.ID)}
@@ -178,35 +190,62 @@ func (s *Service) Post(ctx context.Context, req PostRequest) (Result, error) {
 	if err := s.checkRef(what, &cmd, "hold"); err != nil {
 		return Result{ID: req.ID, Err: err}, err
 	}
-	if !req.Amount.IsZero() {
-		units, err := s.postUnits(ctx, what, cmd.ID, req.Hold, req.Amount)
+	if req.Amount.IsZero() {
+		return s.finishAndApply(ctx, cmd)
+	}
+	if req.Amount.Sign() < 0 {
+		err := fmt.Errorf("ledger: %s: field amount: %s is negative: %w", what, req.Amount, ErrInvalidAmount)
+		return Result{ID: cmd.ID, Err: err}, err
+	}
+	units, err := s.postUnits(ctx, what, req.Hold, req.Amount)
+	if isAmountError(err) {
+		// Not in the hold's scale; but a retry of a post recorded before
+		// the hold existed still replays its refusal.
+		if u, ok, rerr := s.recordedPostUnits(ctx, what, &cmd, req.Amount); rerr != nil {
+			err = rerr
+		} else if ok {
+			units, err = u, nil
+		}
+	}
+	if err != nil {
+		return Result{ID: cmd.ID, Err: err}, err
+	}
+	cmd.Units = units
+	// finishAndApply works on a copy: cmd keeps the request as made, to be
+	// fingerprinted again with other units.
+	r, err := s.finishAndApply(ctx, cmd)
+	switch {
+	case cmd.Units < 0 && isUnconverted(err):
+		// The hold was placed between the read and the write, and the
+		// rules did not record the post: convert the amount now.
+		units, err := s.postUnits(ctx, what, req.Hold, req.Amount)
 		if err != nil {
 			return Result{ID: cmd.ID, Err: err}, err
 		}
+		cmd.Units, cmd.RecordedAt = units, s.now()
+	case errors.Is(err, ErrIdempotencyConflict):
+		// The ID may be recorded with the same amount in the other form:
+		// converted while this request found no hold, or as a placeholder
+		// while this request found the hold placed since.
+		units, ok, rerr := s.recordedPostUnits(ctx, what, &cmd, req.Amount)
+		if rerr != nil {
+			return Result{ID: cmd.ID, Err: rerr}, rerr
+		}
+		if !ok {
+			return r, err
+		}
 		cmd.Units = units
+	default:
+		return r, err
 	}
 	return s.finishAndApply(ctx, cmd)
 }
 
-// postUnits returns the Command.Units of a partial post of amount: its minor
-// units in the hold's asset, or, when hold names no transfer with postings,
-// unconvertedUnits(amount). The content of a command, and so its
-// fingerprint, must not depend on what happened between a request and its
-// retry: so a post recorded earlier under id with unconverted units gets
-// them again, even if the hold exists now.
-func (s *Service) postUnits(ctx context.Context, what subject, id, hold TransferID, amount decimal.Decimal) (int64, error) {
-	if amount.Sign() < 0 {
-		return 0, fmt.Errorf("ledger: %s: field amount: %s is negative: %w", what, amount, ErrInvalidAmount)
-	}
-	prev, err := s.store.Transfer(ctx, id)
-	switch {
-	case err == nil && prev.Kind == KindPost && prev.Units < 0:
-		return unconvertedUnits(what, amount)
-	case err != nil && !errors.Is(err, ErrTransferNotFound):
-		return 0, err
-	}
-	// The scale is the hold's asset's; read it to convert. The rules
-	// check the amount against the hold again inside the write.
+// postUnits returns the Command.Units of a partial post of the positive
+// amount: its minor units in the asset of hold, or, when hold names no
+// transfer with postings, unconvertedUnits(amount). The rules check the
+// amount against the hold again inside the write.
+func (s *Service) postUnits(ctx context.Context, what subject, hold TransferID, amount decimal.Decimal) (int64, error) {
 	rec, err := s.store.Transfer(ctx, hold)
 	switch {
 	case err == nil && len(rec.Postings) > 0:
@@ -224,9 +263,62 @@ func (s *Service) postUnits(ctx context.Context, what subject, id, hold Transfer
 	}
 }
 
+// legacyUnconvertedUnits is the Command.Units earlier builds gave every
+// partial post of an unknown hold, whatever its amount.
+const legacyUnconvertedUnits = -1
+
+// recordedPostUnits is for a partial post cmd of amount that met an
+// ErrIdempotencyConflict, or whose amount the hold's scale cannot hold
+// (then cmd.Units is 0). The content of a command, and so its fingerprint,
+// must not depend on whether its hold existed when it was read: so when the
+// post recorded under cmd.ID holds units in the other form than cmd (a
+// placeholder where cmd's are converted, or the reverse), it returns
+// amount's units in that form and true, for cmd to be applied again with
+// them; the recorded fingerprint then decides. It returns false when there
+// is nothing to try, and an error only when a read fails.
+func (s *Service) recordedPostUnits(ctx context.Context, what subject, cmd *Command, amount decimal.Decimal) (int64, bool, error) {
+	prev, err := s.store.Transfer(ctx, cmd.ID)
+	switch {
+	case errors.Is(err, ErrTransferNotFound):
+		return 0, false, nil
+	case err != nil:
+		return 0, false, err
+	case prev.Kind != KindPost || prev.Units == 0:
+		return 0, false, nil
+	}
+	var units int64
+	switch {
+	case prev.Units == legacyUnconvertedUnits:
+		units = legacyUnconvertedUnits
+	case prev.Units < 0:
+		if units, err = unconvertedUnits(what, amount); err != nil {
+			return 0, false, nil
+		}
+	case cmd.Units > 0:
+		return 0, false, nil // both converted: the amounts differ
+	default:
+		// Recorded converted, so the hold (or the transfer it names)
+		// exists now: convert with its scale.
+		if units, err = s.postUnits(ctx, what, cmd.Ref, amount); err != nil {
+			if isAmountError(err) {
+				return 0, false, nil // no such amount was recorded
+			}
+			return 0, false, err
+		}
+	}
+	return units, units != cmd.Units, nil
+}
+
+// isAmountError reports whether err, from postUnits, refuses the amount
+// rather than reports a failed read.
+func isAmountError(err error) bool {
+	return errors.Is(err, ErrInvalidAmount) || errors.Is(err, ErrOverflow)
+}
+
 // unconvertedUnits returns the Command.Units of a partial post of the
-// positive amount whose hold does not exist (or is not a hold), so that
-// there is no scale to convert with: a negative number that depends only on
+// positive amount whose hold names no transfer with postings (none at all,
+// or one without postings, such as a void), so that there is no scale to
+// convert with: a negative number that depends only on
 // the amount's value (a hash of its digits and their scale), so that a
 // retry with the same amount has the same fingerprint and one with another
 // amount a different one. It refuses, unrecorded, an amount that no asset

@@ -137,6 +137,18 @@ func RefusalCode(err error) string {
 type refusal struct {
 	msg      string
 	sentinel error
+	// unconverted marks the refusal of a partial post whose amount the
+	// Service could not convert because the hold did not exist when it read
+	// it, but did when the rules ran: it is not recorded, and Post converts
+	// the amount and tries again.
+	unconverted bool
+}
+
+// isUnconverted reports whether err is the rules' refusal of a partial post
+// whose amount was not converted although its hold exists.
+func isUnconverted(err error) bool {
+	var rf *refusal
+	return errors.As(err, &rf) && rf.unconverted
 }
 
 func (r *refusal) Error() string { return r.msg }

@@ -65,10 +65,14 @@ type Command struct {
 	// reversal undoes.
 	Ref TransferID
 	// Units is a partial post's amount in minor units of the hold's asset;
-	// 0 posts the whole hold. A negative value stands for an amount given
-	// for a hold that did not exist (or was not a hold) when the request
-	// was read: it depends only on the amount, not on the scale the amount
-	// was never converted with, and the rules refuse such a post.
+	// 0 posts the whole hold. A negative value is a placeholder for an
+	// amount given for a hold that named no transfer with postings when the
+	// Service read it (none at all, or one without postings, such as a void):
+	// it depends only on the amount, not on the scale the amount was never
+	// converted with. The rules refuse such a post; when it meets a pending
+	// hold (placed after the read) they do not record the refusal, and the
+	// Service converts the amount and applies the post again. Records of
+	// earlier builds have -1 for every such amount.
 	Units       int64
 	Reason      string
 	Principal   string

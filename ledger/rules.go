@@ -13,8 +13,10 @@ import (
 // Apply applies cmds in order through tx and returns one Result per command.
 // A command the rules refuse is recorded as a refused TransferRecord (so a
 // retry returns the same refusal) and changes nothing else; its Result
-// carries the refusal. An expiry that is refused (not due, already resolved)
-// and a command whose ID was used with other content are not recorded.
+// carries the refusal. An expiry that is refused (not due, already resolved),
+// a partial post with a placeholder amount (Command.Units) that meets a
+// pending hold, and a command whose ID was used with other content are not
+// recorded.
 // Apply returns an error, and the caller must abandon the whole write, only
 // when tx fails with an error that is not a not-found sentinel.
 func Apply(tx Tx, cmds []Command) ([]Result, error) {
@@ -86,8 +88,10 @@ func applyOne(tx Tx, c *Command, rec *TransferRecord) (Result, error) {
 		if !errors.As(ruleErr, &rf) {
 			return Result{}, ruleErr
 		}
-		if c.Kind == KindExpire {
-			// A sweep retries later under the same ID: do not pin a refusal.
+		if c.Kind == KindExpire || rf.unconverted {
+			// A sweep retries later under the same ID, and Post retries a
+			// post whose hold appeared after it read it, with the amount
+			// converted: do not pin a refusal.
 			return Result{ID: c.ID, Err: ruleErr}, nil
 		}
 		// Record the request as it came, without what the rules filled in.
@@ -372,8 +376,11 @@ func postings(rec *TransferRecord, hold *TransferRecord) ([]PostingRecord, error
 		return hold.Postings, nil
 	case rec.Units < 0:
 		// The Service found no hold to convert the amount with: the hold
-		// was placed between its read and this write.
-		return nil, refuse(ErrInvalidAmount, "ledger: post %q: field amount: not converted, hold %q did not exist when the request was read", rec.ID, hold.ID)
+		// was placed between its read and this write. Not recorded: the
+		// Service converts the amount now and applies the post again.
+		err := refuse(ErrInvalidAmount, "ledger: post %q: field amount: not converted, hold %q did not exist when the request was read", rec.ID, hold.ID)
+		err.(*refusal).unconverted = true
+		return nil, err
 	}
 	if len(hold.Postings) != 2 {
 		return nil, refuse(ErrInvalidAmount, "ledger: post %q: field amount: a partial post needs a two-posting hold, %q has %d postings", rec.ID, hold.ID, len(hold.Postings))

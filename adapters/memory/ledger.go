@@ -30,6 +30,8 @@ var (
 // It fingerprints on demand (ledger.FingerprintsOnDemand): it keeps each
 // transfer's request content anyway, so it computes a record's fingerprint
 // when the record is read instead of hashing every request on the way in.
+// Behind a wrapper that hides the capability, it is given fingerprints and
+// defaulted effective times, and still returns the fingerprints it was given.
 type LedgerStore struct {
 	mu      sync.RWMutex
 	ids     map[ledger.AccountID]int32

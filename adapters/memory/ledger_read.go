@@ -214,16 +214,24 @@ func (s *LedgerStore) record(t *ledgerTransfer) ledger.TransferRecord {
 			r.Postings[i] = ledger.PostingRecord{Account: a.ID, Side: p.side, Asset: a.Asset, Units: p.units}
 		}
 	}
-	// The fingerprint covers the request as made: the postings only of a
-	// transfer or hold (those of a post or reversal are the rules'), the
-	// effective time as requested.
-	req := r.Command
-	if r.Kind != ledger.KindTransfer && r.Kind != ledger.KindHold {
-		req.Postings = nil
-	}
-	r.Fingerprint = ledger.Fingerprint(&req)
+	// The fingerprint covers the request as made, with the effective time
+	// as requested (kept so by PutTransfer even from a Service that
+	// defaulted it), not as defaulted.
+	r.Fingerprint = requestFingerprint(&r.Command)
 	r.EffectiveAt = ledgerTime(t.effectiveAt())
 	return r
+}
+
+// requestFingerprint returns the fingerprint of the request c was made
+// from: the postings count only for a transfer or hold (those of a post or
+// reversal are the rules').
+func requestFingerprint(c *ledger.Command) [32]byte {
+	if c.Kind != ledger.KindTransfer && c.Kind != ledger.KindHold && len(c.Postings) > 0 {
+		req := *c
+		req.Postings = nil
+		return ledger.Fingerprint(&req)
+	}
+	return ledger.Fingerprint(c)
 }
 
 func ledgerCloneMeta(m map[string]string) map[string]string {

@@ -3,6 +3,7 @@ package memory
 import (
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/civicloop/civicloop/ledger"
 )
@@ -220,6 +221,18 @@ func (tx *ledgerTx) PutTransfer(r *ledger.TransferRecord) error {
 		// resolved hold, a reversed transfer) has them defaulted by record
 		// and only its outcome changed (ledger.FingerprintsOnDemand).
 		t.recorded, t.effective = ledgerMicros(r.RecordedAt), ledgerMicros(r.EffectiveAt)
+		if r.Fingerprint != ([32]byte{}) && r.EffectiveAt.Equal(r.RecordedAt) {
+			// A Service that does not see FingerprintsOnDemand (this store
+			// behind a wrapper that hides it) fingerprints the request and
+			// then defaults a zero effective time to the recorded time.
+			// record rebuilds the fingerprint from the effective time as
+			// kept: keep it zero when that is what was fingerprinted.
+			req := r.Command
+			req.EffectiveAt = time.Time{}
+			if requestFingerprint(&req) == r.Fingerprint {
+				t.effective = ledgerNoTime
+			}
+		}
 	}
 	t.kind, t.status = r.Kind, r.Status
 	t.reason, t.principal = r.Reason, r.Principal

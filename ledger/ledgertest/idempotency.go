@@ -18,6 +18,11 @@ var idempotencyTests = []subtest{
 	{name: "RetryOfResolvedHold", fn: testRetryResolvedHold},
 	{name: "RetriedPartialPostOfUnknownHold", fn: testRetryPartialPostUnknown},
 	{name: "RetriedResolutionOfUnknownTransfer", fn: testRetryRefUnknown},
+	{name: "RetriedFinerPartialPostOfUnknownHold", fn: testRetryFinerPartialPostUnknown},
+	{name: "PartialPostHoldPlacedAfterRead", fn: testPartialPostHoldPlacedAfterRead},
+	{name: "ConcurrentFirstPartialPosts", fn: testConcurrentFirstPartialPosts},
+	{name: "LegacyUnconvertedPost", fn: testLegacyUnconvertedPost},
+	{name: "RetryThroughHiddenCapabilities", fn: testRetryThroughHiddenCapabilities},
 }
 
 // requireReplayedRefusal checks that r, err replay the stored refusal
@@ -84,6 +89,35 @@ func testRetryPartialPostUnknown(t *testing.T, f *Fixture) {
 	f.RequireBalance("shop", "2.5", "2.5")
 	r, err = f.Svc.Post(f.Ctx, post)
 	requireReplayedRefusal(t, first, r, err)
+}
+
+// testRetryFinerPartialPostUnknown: a partial post of an unknown hold
+// with more digits after the point than the hold, once placed, has: its
+// retries still replay the refusal, but a new post with that amount is
+// refused for the amount.
+func testRetryFinerPartialPostUnknown(t *testing.T, f *Fixture) {
+	fundedHoldFixture(f)
+	post := ledger.PostRequest{ID: "p1", Hold: "h1", Amount: D("2.555"), Reason: "pickup"}
+	first, err := f.Svc.Post(f.Ctx, post)
+	require.ErrorIs(t, err, ledger.ErrTransferNotFound)
+	_, err = f.Hold("h1", Points, "vol-1", "shop", "4", time10m)
+	require.NoError(t, err)
+	f.Clock.Advance(time.Minute)
+	r, err := f.Svc.Post(f.Ctx, post)
+	requireReplayedRefusal(t, first, r, err)
+	other := post
+	other.Amount = D("2.5551")
+	r, err = f.Svc.Post(f.Ctx, other)
+	require.ErrorIs(t, err, ledger.ErrIdempotencyConflict)
+	require.False(t, r.Replayed)
+	fresh := post
+	fresh.ID = "p2"
+	r, err = f.Svc.Post(f.Ctx, fresh)
+	require.ErrorIs(t, err, ledger.ErrInvalidAmount)
+	require.NotEqual(t, ledger.StatusRefused, r.Status, "not recorded")
+	_, err = f.Svc.TransferByID(f.Ctx, "p2")
+	require.ErrorIs(t, err, ledger.ErrTransferNotFound)
+	f.RequireBalance("vol-1", "10", "6")
 }
 
 func testRetryRefUnknown(t *testing.T, f *Fixture) {
