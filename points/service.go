@@ -246,21 +246,33 @@ func (s *Service) volunteer(ctx context.Context, field string, id org.VolunteerI
 // commit builds a change with build and commits it, rebuilding on
 // ErrConflict up to Options.Retries times, then applies its ledger ops.
 func (s *Service) commit(ctx context.Context, build func() (*Change, error)) error {
+	_, err := s.commitSaved(ctx, build)
+	return err
+}
+
+// commitSaved is commit, and reports whether the change was stored: an
+// error with saved true means its ledger ops are pending (ErrLedger), and
+// Sync or a retry applies them.
+func (s *Service) commitSaved(ctx context.Context, build func() (*Change, error)) (saved bool, err error) {
 	for attempt := 0; ; attempt++ {
 		c, err := build()
 		if err != nil {
-			return err
+			return false, err
 		}
 		err = s.store.Commit(ctx, c)
 		if errors.Is(err, ErrConflict) && attempt < s.opts.Retries {
 			c.recycle()
 			continue
 		}
+		saved = err == nil
 		if err == nil {
-			err = s.applyOps(ctx, c.Ops, c.done[:0], c.postings[:0])
+			var ops []Op
+			if ops, err = s.inOrder(ctx, c.Ops); err == nil {
+				_, err = s.applyOps(ctx, ops, c.done[:0], c.postings[:0])
+			}
 		}
 		c.recycle()
-		return err
+		return saved, err
 	}
 }
 
@@ -268,9 +280,9 @@ func (s *Service) commit(ctx context.Context, build func() (*Change, error)) err
 // acknowledges them. Ops left unapplied stay pending for Sync. done is
 // room for the applied IDs and scratch for a lone op's postings (either
 // may be nil).
-func (s *Service) applyOps(ctx context.Context, ops []Op, done []string, scratch []ledger.Posting) error {
+func (s *Service) applyOps(ctx context.Context, ops []Op, done []string, scratch []ledger.Posting) (int, error) {
 	if len(ops) == 0 {
-		return nil
+		return 0, nil
 	}
 	done, err := s.book.apply(ctx, ops, done, scratch)
 	if s.opts.Counters != nil {
@@ -304,26 +316,101 @@ func (s *Service) applyOps(ctx context.Context, ops []Op, done []string, scratch
 	if err != nil {
 		s.log.ErrorContext(ctx, "points: ledger ops pending", "err", err)
 	}
-	return err
+	return len(done), err
+}
+
+// inOrderWindow is how many pending ops inOrder reads to find those stored
+// before a change's own.
+const inOrderWindow = 256
+
+// inOrder returns ops, the ops of a change just stored, preceded by the
+// pending ops of the same volunteers stored before them, oldest first. A
+// volunteer's ops must reach the ledger in the order they were stored: a
+// hold must not arrive before the award that pays for it, nor a reversal
+// before its original, or the ledger refuses it, and keeps that refusal.
+// Ops of an earlier command are still pending while that command applies
+// them, in this process or another, or after its ledger write failed;
+// applying them again here is harmless, since the ledger answers a repeated
+// ID with its first outcome. When more ops are pending than inOrder reads
+// and the change's own are not among them, the ledger is far behind:
+// inOrder leaves the ops to Sync, which applies them in order, and reports
+// ErrLedger.
+func (s *Service) inOrder(ctx context.Context, ops []Op) ([]Op, error) {
+	if len(ops) == 0 {
+		return ops, nil
+	}
+	pending, err := s.store.PendingOps(ctx, inOrderWindow)
+	if err != nil {
+		return nil, fmt.Errorf("points: read pending ledger ops: %w: %w", ErrLedger, err)
+	}
+	var earlier []Op
+	for _, p := range pending {
+		if p.ID == ops[0].ID {
+			if len(earlier) == 0 {
+				return ops, nil
+			}
+			return append(earlier, ops...), nil
+		}
+		for i := range ops {
+			if ops[i].Volunteer == p.Volunteer {
+				earlier = append(earlier, p)
+				break
+			}
+		}
+	}
+	if len(pending) < inOrderWindow {
+		// Applied already, by a concurrent Sync or command: nothing of
+		// these volunteers is pending before them.
+		return append(earlier, ops...), nil
+	}
+	return nil, fmt.Errorf("points: ledger op %s: %d or more ops are pending before it; Sync applies them in order: %w", ops[0].ID, inOrderWindow, ErrLedger)
 }
 
 // Sync applies every ledger operation the store holds as pending (after a
 // crash or a ledger failure) and returns how many it applied. Running it
 // again, or concurrently, changes nothing twice: each op's ledger ID is its
 // idempotency key.
+//
+// Each volunteer's ops are applied in the order they were stored. When one
+// fails, Sync applies no later op of that volunteer in this run, goes on
+// with the other volunteers' ops, and returns the failures joined.
 func (s *Service) Sync(ctx context.Context) (int, error) {
 	n := 0
+	var errs []error
 	for {
+		errs = errs[:0] // an op that failed in the last run fails again here
 		ops, err := s.store.PendingOps(ctx, 1000)
 		if err != nil {
 			return n, err
 		}
-		if len(ops) == 0 {
+		blocked := map[org.VolunteerID]bool{}
+		progress := false
+		for len(ops) > 0 {
+			k, err := s.applyOps(ctx, ops, nil, nil)
+			n += k
+			progress = progress || k > 0
+			if err == nil {
+				break
+			}
+			errs = append(errs, err)
+			if k >= len(ops) {
+				break // applied, but not all acknowledged
+			}
+			// ops[k] failed: the rest, without that volunteer's.
+			blocked[ops[k].Volunteer] = true
+			rest := ops[:0]
+			for _, op := range ops[k+1:] {
+				if !blocked[op.Volunteer] {
+					rest = append(rest, op)
+				}
+			}
+			ops = rest
+		}
+		if len(errs) > 0 && !progress {
+			return n, errors.Join(errs...)
+		}
+		if !progress {
 			return n, nil
 		}
-		if err := s.applyOps(ctx, ops, nil, nil); err != nil {
-			return n, err
-		}
-		n += len(ops)
 	}
 }

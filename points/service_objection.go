@@ -72,14 +72,16 @@ type Resolution struct {
 // points from its own lot first, then oldest first), the corrected record
 // is entered and confirmed, and the objection closed; nothing is edited.
 // Only the organising unit resolves. It returns the objection and, when
-// corrected, the new record.
+// corrected, the new record; stored with its ledger transfers not yet
+// applied, it returns them with an error wrapping ErrLedger (Sync applies
+// the transfers).
 func (s *Service) Resolve(ctx context.Context, a org.Actor, objection string, res Resolution) (Objection, Record, error) {
 	if res.Note == "" {
 		return Objection{}, Record{}, fmt.Errorf("points: resolve: field note: must not be empty: %w", ErrInvalid)
 	}
 	var obj Objection
 	var fresh Record
-	err := s.commit(ctx, func() (*Change, error) {
+	saved, err := s.commitSaved(ctx, func() (*Change, error) {
 		var err error
 		if obj, err = s.store.Objection(ctx, objection); err != nil {
 			return nil, fmt.Errorf("points: resolve: field objection: %q: %w", objection, err)
@@ -146,10 +148,12 @@ func (s *Service) Resolve(ctx context.Context, a org.Actor, objection string, re
 		c.Objections = []Objection{obj}
 		return c, nil
 	})
-	if err != nil {
+	if err != nil && !saved {
 		return Objection{}, Record{}, err
 	}
-	return obj, fresh, nil
+	// Stored: a ledger failure leaves the transfers pending (ErrLedger),
+	// and the caller has the outcome all the same.
+	return obj, fresh, err
 }
 
 // Objections returns the objections to a record, with their trails.

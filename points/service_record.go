@@ -47,7 +47,10 @@ type Group struct {
 // RecordGroup records every participant of one activity, each with his own
 // hours, in one store write: all of them or, on any refusal, none. With
 // g.Confirm the records are confirmed in the same write and their ledger
-// transfers applied in one batch.
+// transfers applied in one batch; when the records are stored but the
+// transfers could not be applied yet, it returns the records together with
+// an error wrapping ErrLedger: they stand (do not record them again), and
+// Sync applies the transfers.
 func (s *Service) RecordGroup(ctx context.Context, a org.Actor, g Group) ([]Record, error) {
 	if len(g.Participants) == 0 {
 		return nil, fmt.Errorf("points: record group: field participants: empty: %w", ErrInvalid)
@@ -202,7 +205,7 @@ func (s *Service) recordMany(ctx context.Context, a org.Actor, ins []RecordInput
 		drafts[i] = rec
 	}
 	var out []Record
-	err := s.commit(ctx, func() (*Change, error) {
+	saved, err := s.commitSaved(ctx, func() (*Change, error) {
 		if key != "" {
 			// A concurrent call under the same key may have won since.
 			if _, err := s.store.RecordBySource(ctx, key); err == nil {
@@ -236,10 +239,12 @@ func (s *Service) recordMany(ctx context.Context, a org.Actor, ins []RecordInput
 		}
 		return c, nil
 	})
-	if err != nil {
+	if err != nil && !saved {
 		return nil, err
 	}
-	return out, nil
+	// Stored: a ledger failure leaves the confirmed records' transfers
+	// pending, and the caller has the records all the same.
+	return out, err
 }
 
 // Confirm confirms a draft record: its hours and points go to the
@@ -307,7 +312,12 @@ func (s *Service) reapply(ctx context.Context, awardID string) error {
 	if !ok {
 		return nil
 	}
-	return s.applyOps(ctx, []Op{op}, nil, nil)
+	ops, err := s.inOrder(ctx, []Op{op})
+	if err != nil {
+		return err
+	}
+	_, err = s.applyOps(ctx, ops, nil, nil)
+	return err
 }
 
 // Record returns a record by ID.

@@ -20,7 +20,10 @@ const holdGrace = 30 * 24 * time.Hour
 // outside the item's validity window, ErrLevel below its star level,
 // ErrLimit over the per-person limit, ErrInsufficientPoints without enough
 // available points and ErrOutOfStock when the stock is used up; concurrent
-// redemptions never take more than the stock.
+// redemptions never take more than the stock. When the redemption is
+// stored but its hold could not be placed on the ledger yet, Redeem returns
+// it together with an error wrapping ErrLedger: it stands (do not redeem
+// again), and Sync places the hold.
 func (s *Service) Redeem(ctx context.Context, a org.Actor, item string, v org.VolunteerID) (Redemption, error) {
 	it, err := s.store.Item(ctx, item)
 	if err != nil {
@@ -33,7 +36,7 @@ func (s *Service) Redeem(ctx context.Context, a org.Actor, item string, v org.Vo
 		return Redemption{}, err
 	}
 	var red Redemption
-	err = s.commit(ctx, func() (*Change, error) {
+	saved, err := s.commitSaved(ctx, func() (*Change, error) {
 		now := s.now()
 		// The wallet, then the item: the item read above serves only the
 		// authorisation. A redemption of this volunteer stored after the
@@ -92,10 +95,12 @@ func (s *Service) Redeem(ctx context.Context, a org.Actor, item string, v org.Vo
 		}
 		return c, nil
 	})
-	if err != nil {
+	if err != nil && !saved {
 		return Redemption{}, err
 	}
-	return red, nil
+	// Stored: a ledger failure leaves the hold pending, and the caller has
+	// the redemption (and its pickup code) all the same.
+	return red, err
 }
 
 // Fulfil hands the item over against its pickup code and spends the held

@@ -53,8 +53,12 @@ func PropertyN(t *testing.T, sequences int, newStore func(t *testing.T) points.S
 				"expire":  m.expire,
 				"bonus":   m.bonus,
 				"penalty": m.penalty,
+				"outage":  m.outage,
+				"sync":    m.sync,
 				"":        m.check,
 			})
+			m.setDown(false)
+			m.sync(rt)
 			m.check(rt)
 			_, err := e.Ledger.Audit(e.Ctx)
 			require.NoError(rt, err)
@@ -75,6 +79,39 @@ type machine struct {
 	drafts      []string
 	confirmed   []string
 	redemptions []string
+	// down is whether the ledger is failing (see outage), since downAt.
+	down   bool
+	downAt time.Time
+}
+
+// maxOutage bounds how long an op stays pending on the test's clock (an
+// outage, then no command of the volunteer and no sync): a hold that
+// reaches the ledger after its deadline and grace (30 days past the pickup
+// window) is refused there for good, which Sync then reports (see
+// Service.Sync); that case needs an operator, not a retry, and a deployment
+// runs Sync more often than that.
+const maxOutage = 20 * 24 * time.Hour
+
+// outage takes the ledger down, or brings it back: commands then store
+// their changes and leave their ledger ops pending (ErrLedger), and later
+// commands must apply each volunteer's ops in order.
+func (m *machine) outage(t *rapid.T) {
+	m.setDown(!m.down)
+}
+
+func (m *machine) setDown(down bool) {
+	m.down, m.downAt = down, m.e.Clock.Now()
+	m.e.LStore.Fail.Store(down)
+}
+
+// stored requires err to be nil, or, while the ledger is down, ErrLedger:
+// the command's change was stored and its ledger ops are pending.
+func (m *machine) stored(t *rapid.T, err error) {
+	t.Helper()
+	if m.down && errors.Is(err, points.ErrLedger) {
+		return
+	}
+	require.NoError(t, err)
 }
 
 func (m *machine) pick(t *rapid.T, list []string, label string) (string, bool) {
@@ -101,7 +138,9 @@ func (m *machine) record(t *rapid.T) {
 
 func (m *machine) confirm(t *rapid.T) {
 	id, _ := m.pick(t, m.drafts, "draft")
-	rec, err := m.e.Svc.Confirm(m.e.Ctx, Admin("S1"), id)
+	_, err := m.e.Svc.Confirm(m.e.Ctx, Admin("S1"), id)
+	m.stored(t, err)
+	rec, err := m.e.Svc.Record(m.e.Ctx, id)
 	require.NoError(t, err)
 	require.Equal(t, points.RecordConfirmed, rec.Status)
 	m.drafts = remove(m.drafts, id)
@@ -119,7 +158,7 @@ func (m *machine) object(t *rapid.T) {
 	require.NoError(t, err)
 	if rapid.Bool().Draw(t, "reject") {
 		_, _, err = m.e.Svc.Resolve(m.e.Ctx, Admin("S1"), obj.ID, points.Resolution{Note: "stands"})
-		require.NoError(t, err)
+		m.stored(t, err)
 		return
 	}
 	fix := rec.RecordInput
@@ -128,7 +167,7 @@ func (m *machine) object(t *rapid.T) {
 	if errors.Is(err, points.ErrOverlap) {
 		return
 	}
-	require.NoError(t, err)
+	m.stored(t, err)
 	m.confirmed = append(remove(m.confirmed, id), fresh.ID)
 }
 
@@ -138,7 +177,7 @@ func (m *machine) redeem(t *rapid.T) {
 	if errors.Is(err, points.ErrInsufficientPoints) || errors.Is(err, points.ErrOutOfStock) {
 		return
 	}
-	require.NoError(t, err)
+	m.stored(t, err)
 	m.redemptions = append(m.redemptions, red.ID)
 }
 
@@ -151,7 +190,7 @@ func (m *machine) fulfil(t *rapid.T) {
 		require.ErrorIs(t, err, points.ErrState)
 		return
 	}
-	require.NoError(t, err)
+	m.stored(t, err)
 }
 
 func (m *machine) cancel(t *rapid.T) {
@@ -163,34 +202,65 @@ func (m *machine) cancel(t *rapid.T) {
 		require.ErrorIs(t, err, points.ErrState)
 		return
 	}
-	require.NoError(t, err)
+	m.stored(t, err)
 }
 
 func (m *machine) expire(t *rapid.T) {
-	m.e.Clock.Advance(time.Duration(rapid.IntRange(1, 200).Draw(t, "days")) * 24 * time.Hour)
-	_, err := m.e.Svc.ExpireRedemptions(m.e.Ctx, m.e.Clock.Now())
+	d := time.Duration(rapid.IntRange(1, 200).Draw(t, "days")) * 24 * time.Hour
+	if m.down {
+		d = min(d, m.downAt.Add(maxOutage).Sub(m.e.Clock.Now()))
+	}
+	pending, err := m.e.Store.PendingOps(m.e.Ctx, 1)
 	require.NoError(t, err)
+	if len(pending) > 0 {
+		d = min(d, pending[0].At.Add(maxOutage).Sub(m.e.Clock.Now()))
+	}
+	m.e.Clock.Advance(max(d, 0))
+	_, err = m.e.Svc.ExpireRedemptions(m.e.Ctx, m.e.Clock.Now())
+	m.stored(t, err)
 	_, err = m.e.Svc.ExpireLots(m.e.Ctx, m.e.Clock.Now())
-	require.NoError(t, err)
+	m.stored(t, err)
 }
 
 func (m *machine) bonus(t *rapid.T) {
 	v := propVolunteers[rapid.IntRange(0, len(propVolunteers)-1).Draw(t, "volunteer")]
 	key := fmt.Sprintf("eval:%d", rapid.IntRange(0, 5).Draw(t, "order"))
 	_, err := m.e.Svc.Bonus(m.e.Ctx, System, points.BonusInput{Key: key + ":" + string(v), Volunteer: v, Kind: "five_star", Node: "S1"})
-	require.NoError(t, err, "a replayed key returns the first award")
+	m.stored(t, err) // a replayed key returns the first award
 }
 
 func (m *machine) penalty(t *rapid.T) {
 	v := propVolunteers[rapid.IntRange(0, len(propVolunteers)-1).Draw(t, "volunteer")]
 	key := fmt.Sprintf("noshow:%d:%s", rapid.IntRange(0, 5).Draw(t, "order"), v)
 	_, err := m.e.Svc.Penalize(m.e.Ctx, Admin("S1"), points.PenaltyInput{Key: key, Volunteer: v, Code: "no_show", Node: "S1"})
-	require.NoError(t, err)
+	m.stored(t, err)
 }
 
-// check verifies the invariants.
+// sync applies the pending ledger ops, unless the ledger is down: none may
+// be stuck, whatever ran since they were stored.
+func (m *machine) sync(t *rapid.T) {
+	if m.down {
+		t.Skip("the ledger is down")
+	}
+	_, err := m.e.Svc.Sync(m.e.Ctx)
+	require.NoError(t, err, "Sync applies every pending op, each volunteer's in order")
+	pending, err := m.e.Store.PendingOps(m.e.Ctx, 10)
+	require.NoError(t, err)
+	require.Empty(t, pending, "ops left pending after Sync")
+}
+
+// check verifies the invariants. While ledger ops are pending (the ledger
+// is down, or was, and no command or sync has applied them yet) the ledger
+// cannot agree with the store, and check waits for a sync.
 func (m *machine) check(t *rapid.T) {
 	e := m.e
+	if m.down {
+		return
+	}
+	if pending, err := e.Store.PendingOps(e.Ctx, 1); err != nil || len(pending) > 0 {
+		require.NoError(t, err)
+		return
+	}
 	held, fulfilled := int64(0), int64(0)
 	spent := map[org.VolunteerID]decimal.Decimal{}
 	for _, id := range m.redemptions {

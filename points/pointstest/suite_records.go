@@ -217,6 +217,53 @@ func recordCases() []Case {
 			require.NoError(t, err)
 			require.Empty(t, ops)
 		}},
+		{Name: "LaterOpsWaitForEarlierPendingOps", Run: func(t *testing.T, e *Env) {
+			// The award of a confirmation stays pending (the ledger was
+			// down); the redemption it pays for must not reach the ledger
+			// before it, or the ledger refuses the hold for good.
+			rec, err := e.Svc.RecordService(e.Ctx, Admin("S1"), Input("V1", 0, 120))
+			require.NoError(t, err)
+			e.LStore.Fail.Store(true)
+			_, err = e.Svc.Confirm(e.Ctx, Admin("S1"), rec.ID)
+			require.ErrorIs(t, err, points.ErrLedger)
+			e.LStore.Fail.Store(false)
+			it := e.Item("5", 5, nil)
+			red, err := e.Svc.Redeem(e.Ctx, Vol("V1"), it.ID, "V1")
+			require.NoError(t, err, "the pending award goes first")
+			n, err := e.Svc.Sync(e.Ctx)
+			require.NoError(t, err)
+			require.Zero(t, n, "nothing left pending")
+			e.RequireBalances("V1", "2", "20")
+			_, avail := e.Balance("V1", points.PointsAsset)
+			RequireDec(t, "15", avail, "5 held")
+			_, err = e.Svc.Fulfil(e.Ctx, Admin("S1"), red.ID, red.PickupCode)
+			require.NoError(t, err)
+			e.RequireBalances("V1", "2", "15")
+		}},
+		{Name: "SyncGoesOnPastAFailingVolunteer", Run: func(t *testing.T, e *Env) {
+			r1, err := e.Svc.RecordService(e.Ctx, Admin("S1"), Input("V1", 0, 60))
+			require.NoError(t, err)
+			r2, err := e.Svc.RecordService(e.Ctx, Admin("S1"), Input("V2", 0, 60))
+			require.NoError(t, err)
+			e.LStore.Fail.Store(true)
+			for _, id := range []string{r1.ID, r2.ID} {
+				_, err = e.Svc.Confirm(e.Ctx, Admin("S1"), id)
+				require.ErrorIs(t, err, points.ErrLedger)
+			}
+			e.LStore.Fail.Store(false)
+			e.LStore.FailOn(ledger.TransferID("rec:" + r1.ID)) // V1's op, first in line, keeps failing
+			n, err := e.Svc.Sync(e.Ctx)
+			require.ErrorIs(t, err, points.ErrLedger)
+			require.ErrorContains(t, err, "rec:"+r1.ID)
+			require.Equal(t, 1, n, "V2's op is applied all the same")
+			e.RequireBalances("V1", "0", "0")
+			e.RequireBalances("V2", "1", "10")
+			e.LStore.FailOn()
+			n, err = e.Svc.Sync(e.Ctx)
+			require.NoError(t, err)
+			require.Equal(t, 1, n)
+			e.RequireBalances("V1", "1", "10")
+		}},
 		{Name: "SyncAppliesPendingOpsOnce", Run: func(t *testing.T, e *Env) {
 			e.LStore.Fail.Store(true)
 			_, err := e.Svc.RecordGroup(e.Ctx, Admin("S1"), group(true, "V1", "V2"))

@@ -285,6 +285,28 @@ func redeemCases() []Case {
 			require.NoError(t, err)
 			require.Len(t, items, 1)
 		}},
+		{Name: "RedeemStoredWhileLedgerDownIsReturned", Run: func(t *testing.T, e *Env) {
+			e.Confirmed(Input("V1", 0, 120)) // 20 points
+			it := e.Item("5", 5, nil)
+			e.LStore.Fail.Store(true)
+			red, err := e.Svc.Redeem(e.Ctx, Vol("V1"), it.ID, "V1")
+			require.ErrorIs(t, err, points.ErrLedger)
+			require.NotEmpty(t, red.ID, "the stored redemption comes back with the error")
+			require.NotEmpty(t, red.PickupCode)
+			requireStock(t, e, it.ID, 4)
+			stored, err := e.Store.Redemption(e.Ctx, red.ID)
+			require.NoError(t, err)
+			require.Equal(t, points.RedemptionHeld, stored.Status)
+			e.LStore.Fail.Store(false)
+			n, err := e.Svc.Sync(e.Ctx)
+			require.NoError(t, err)
+			require.Equal(t, 1, n, "the hold")
+			_, avail := e.Balance("V1", points.PointsAsset)
+			RequireDec(t, "15", avail, "5 held")
+			_, err = e.Svc.Fulfil(e.Ctx, Admin("S1"), red.ID, red.PickupCode)
+			require.NoError(t, err)
+			e.RequireBalances("V1", "2", "15")
+		}},
 		{Name: "ItemCannotSwitchUnlimited", Run: func(t *testing.T, e *Env) {
 			limited := e.Item("10", 3, nil)
 			sw := limited
