@@ -371,7 +371,12 @@ func (w *writer) attempt(pending []*writeReq) (retry []*writeReq) {
 		}
 		return nil
 	}
+	// ran holds the requests whose fn ran, in order, succeeded or not: a
+	// failure may come from the work of a success before it (an account
+	// opened twice, a close refused for a credit), so when that work is
+	// lost the failure is redone or reported as lost too.
 	var ran []*writeReq
+	firstOK := -1
 	for i, r := range pending {
 		if err := r.ctx.Err(); err != nil {
 			r.err = err
@@ -385,15 +390,18 @@ func (w *writer) attempt(pending []*writeReq) (retry []*writeReq) {
 			w.rollback()
 			return append(ran, pending[i+1:]...)
 		}
-		if r.err == nil {
-			ran = append(ran, r)
+		if r.err == nil && firstOK < 0 {
+			firstOK = len(ran)
 		}
+		ran = append(ran, r)
 	}
 	if err := w.control("COMMIT"); err != nil {
 		err = fmt.Errorf("sqlite: commit: %w", translate(err))
 		w.rollback()
-		for _, r := range ran {
-			r.err = err
+		if firstOK >= 0 {
+			for _, r := range ran[firstOK:] {
+				r.err = err
+			}
 		}
 		return nil
 	}

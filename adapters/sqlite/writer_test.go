@@ -231,6 +231,13 @@ func queueBehindBlocker(t *testing.T, db *DB, calls ...func() error) []error {
 // every call has queued, before the writer is released.
 func queueBehindBlockerThen(t *testing.T, db *DB, beforeRun func(), calls ...func() error) []error {
 	t.Helper()
+	return queueBehindBlockerCommits(t, db, 2, beforeRun, calls...)
+}
+
+// queueBehindBlockerCommits is queueBehindBlockerThen where the batch makes
+// commits commits in all, the blocker's included.
+func queueBehindBlockerCommits(t *testing.T, db *DB, commits int64, beforeRun func(), calls ...func() error) []error {
+	t.Helper()
 	release := make(chan struct{})
 	blocked := make(chan struct{})
 	var wg sync.WaitGroup
@@ -258,7 +265,7 @@ func queueBehindBlockerThen(t *testing.T, db *DB, beforeRun func(), calls ...fun
 	before := db.w.commits.Load()
 	close(release)
 	wg.Wait()
-	require.Equal(t, before+2, db.w.commits.Load(), "the blocker's batch and then one batch for all queued requests")
+	require.Equal(t, before+commits, db.w.commits.Load(), "the blocker's batch and then one batch for all queued requests")
 	return errs
 }
 
@@ -400,4 +407,59 @@ func TestWriterLateWaitIsBounded(t *testing.T) {
 	}
 	require.Less(t, time.Since(start), 30*time.Second, "a lone caller waited")
 	require.Len(t, scratchKeys(t, db), 6)
+}
+
+// TestWriterRedoesFailuresAfterALostTransaction: a request fails because
+// of an earlier one in its batch (the same key inserted twice); then the
+// transaction is lost and the earlier request is not run again (its caller
+// gave up meanwhile). The failure had no ground left: the later request
+// runs again and succeeds, instead of reporting a conflict with a row that
+// was never committed.
+func TestWriterRedoesFailuresAfterALostTransaction(t *testing.T) {
+	db := openTestDB(t)
+	ctx1, cancel1 := context.WithCancel(context.Background())
+	defer cancel1()
+	errs := queueBehindBlocker(t, db,
+		func() error { return db.w.do(ctx1, insert("x", 1)) },
+		func() error { return db.w.do(context.Background(), insert("x", 2)) },
+		func() error {
+			return db.w.do(context.Background(), func(tx *wtx) error {
+				cancel1() // the first caller gives up while the batch runs
+				_, err := tx.w.conn.ExecContext(context.Background(), "ROLLBACK")
+				return err
+			})
+		},
+	)
+	require.ErrorIs(t, errs[0], context.Canceled, "the first request did not run again")
+	require.NoError(t, errs[1], "the second ran again, without the first in its way")
+	require.ErrorIs(t, errs[2], errTxLost)
+	require.Equal(t, map[string]int{"x": 2}, scratchKeys(t, db))
+}
+
+// TestWriterCommitFailureReachesEveryRequestAfterASuccess: when COMMIT
+// fails, a request that failed after a success in the batch may have
+// failed because of it (here, the same key inserted twice), so it is told
+// the commit failed too, not a conflict with a row that was never stored.
+func TestWriterCommitFailureReachesEveryRequestAfterASuccess(t *testing.T) {
+	db := openTestDB(t)
+	require.NoError(t, db.w.do(context.Background(), func(tx *wtx) error {
+		_, err := tx.exec(`CREATE TABLE child (parent TEXT NOT NULL REFERENCES scratch (k) DEFERRABLE INITIALLY DEFERRED)`)
+		return err
+	}))
+	errs := queueBehindBlockerCommits(t, db, 1, func() {},
+		func() error {
+			return db.w.do(context.Background(), func(tx *wtx) error {
+				if err := insert("x", 1)(tx); err != nil {
+					return err
+				}
+				// Checked at COMMIT, which then fails.
+				_, err := tx.exec(`INSERT INTO child (parent) VALUES ('missing')`)
+				return err
+			})
+		},
+		func() error { return db.w.do(context.Background(), insert("x", 2)) },
+	)
+	require.ErrorContains(t, errs[0], "sqlite: commit")
+	require.ErrorContains(t, errs[1], "sqlite: commit", "not the conflict with the first request's row")
+	require.Empty(t, scratchKeys(t, db))
 }
