@@ -374,6 +374,12 @@ func (s *Service) inOrder(ctx context.Context, ops []Op) ([]Op, error) {
 // Each volunteer's ops are applied in the order they were stored. When one
 // fails, Sync applies no later op of that volunteer in this run, goes on
 // with the other volunteers' ops, and returns the failures joined.
+//
+// Run it from a job, often: a redemption's hold that reaches the ledger
+// after its deadline and the 30 days of grace past it (the ledger's own
+// expiry of a forgotten hold) is refused there, and so is a post of it;
+// the ledger keeps those refusals, and Sync reports them every time until
+// an operator settles the redemption.
 func (s *Service) Sync(ctx context.Context) (int, error) {
 	n := 0
 	var errs []error
