@@ -270,6 +270,10 @@ func (s *Service) commitSaved(ctx context.Context, build func() (*Change, error)
 			if ops, err = s.inOrder(ctx, c.Ops); err == nil {
 				_, err = s.applyOps(ctx, ops, c.done[:0], c.postings[:0])
 			}
+			if err != nil && !errors.Is(err, ErrLedger) {
+				// The change stands whatever failed after it was stored.
+				err = fmt.Errorf("%w: %w", ErrLedger, err)
+			}
 		}
 		c.recycle()
 		return saved, err
@@ -310,7 +314,7 @@ func (s *Service) applyOps(ctx context.Context, ops []Op, done []string, scratch
 	}
 	if len(done) > 0 {
 		if aerr := s.store.AckOps(ctx, done); aerr != nil {
-			err = errors.Join(err, aerr)
+			err = errors.Join(err, fmt.Errorf("%w: %w", errAck, aerr))
 		}
 	}
 	if err != nil {
@@ -319,9 +323,17 @@ func (s *Service) applyOps(ctx context.Context, ops []Op, done []string, scratch
 	return len(done), err
 }
 
-// inOrderWindow is how many pending ops inOrder reads to find those stored
-// before a change's own.
-const inOrderWindow = 256
+// errAck marks the failure to acknowledge ops applied to the ledger: the
+// store refuses writes, and Sync stops rather than apply them again.
+var errAck = errors.New("points: acknowledge ledger ops")
+
+// inOrderWindow is how many pending ops inOrder reads first to find those
+// stored before a change's own; it reads up to inOrderMax when there are
+// more.
+const (
+	inOrderWindow = 256
+	inOrderMax    = 1 << 16
+)
 
 // inOrder returns ops, the ops of a change just stored, preceded by the
 // pending ops of the same volunteers stored before them, oldest first. A
@@ -339,31 +351,33 @@ func (s *Service) inOrder(ctx context.Context, ops []Op) ([]Op, error) {
 	if len(ops) == 0 {
 		return ops, nil
 	}
-	pending, err := s.store.PendingOps(ctx, inOrderWindow)
-	if err != nil {
-		return nil, fmt.Errorf("points: read pending ledger ops: %w: %w", ErrLedger, err)
+	vols := make(map[org.VolunteerID]bool, 1)
+	for i := range ops {
+		vols[ops[i].Volunteer] = true
 	}
-	var earlier []Op
-	for _, p := range pending {
-		if p.ID == ops[0].ID {
-			if len(earlier) == 0 {
-				return ops, nil
+	for limit := inOrderWindow; ; limit *= 16 {
+		pending, err := s.store.PendingOps(ctx, limit)
+		if err != nil {
+			return nil, fmt.Errorf("points: read pending ledger ops: %w: %w", ErrLedger, err)
+		}
+		var earlier []Op
+		for _, p := range pending {
+			if p.ID == ops[0].ID {
+				return append(earlier, ops...), nil
 			}
+			if vols[p.Volunteer] {
+				earlier = append(earlier, p)
+			}
+		}
+		if len(pending) < limit {
+			// Applied already, by a concurrent Sync or command: nothing
+			// of these volunteers is pending before them.
 			return append(earlier, ops...), nil
 		}
-		for i := range ops {
-			if ops[i].Volunteer == p.Volunteer {
-				earlier = append(earlier, p)
-				break
-			}
+		if limit >= inOrderMax {
+			return nil, fmt.Errorf("points: ledger op %s: %d or more ops are pending before it; Sync applies them in order: %w", ops[0].ID, limit, ErrLedger)
 		}
 	}
-	if len(pending) < inOrderWindow {
-		// Applied already, by a concurrent Sync or command: nothing of
-		// these volunteers is pending before them.
-		return append(earlier, ops...), nil
-	}
-	return nil, fmt.Errorf("points: ledger op %s: %d or more ops are pending before it; Sync applies them in order: %w", ops[0].ID, inOrderWindow, ErrLedger)
 }
 
 // Sync applies every ledger operation the store holds as pending (after a
@@ -383,26 +397,33 @@ func (s *Service) inOrder(ctx context.Context, ops []Op) ([]Op, error) {
 func (s *Service) Sync(ctx context.Context) (int, error) {
 	n := 0
 	var errs []error
-	for {
+	for page := 1000; ; {
 		errs = errs[:0] // an op that failed in the last run fails again here
-		ops, err := s.store.PendingOps(ctx, 1000)
+		ops, err := s.store.PendingOps(ctx, page)
 		if err != nil {
 			return n, err
 		}
+		full := len(ops) == page
 		blocked := map[org.VolunteerID]bool{}
 		progress := false
 		for len(ops) > 0 {
 			k, err := s.applyOps(ctx, ops, nil, nil)
-			n += k
-			progress = progress || k > 0
 			if err == nil {
+				n += k
+				progress = progress || k > 0
 				break
 			}
 			errs = append(errs, err)
-			if k >= len(ops) {
-				break // applied, but not all acknowledged
+			if errors.Is(err, errAck) || ledger.RefusalCode(err) == "" || k >= len(ops) {
+				// The store takes no acknowledgement, or the ledger or
+				// the roll-up failed as a whole (not one op refused):
+				// the next ops would fail alike.
+				return n, errors.Join(errs...)
 			}
-			// ops[k] failed: the rest, without that volunteer's.
+			n += k
+			progress = progress || k > 0
+			// The ledger refused ops[k]: the rest, without that
+			// volunteer's.
 			blocked[ops[k].Volunteer] = true
 			rest := ops[:0]
 			for _, op := range ops[k+1:] {
@@ -412,10 +433,15 @@ func (s *Service) Sync(ctx context.Context) (int, error) {
 			}
 			ops = rest
 		}
-		if len(errs) > 0 && !progress {
+		switch {
+		case progress:
+		case len(errs) > 0 && full && page < 1<<20:
+			// A page of refused ops and their volunteers' later ones:
+			// read further, past them.
+			page *= 8
+		case len(errs) > 0:
 			return n, errors.Join(errs...)
-		}
-		if !progress {
+		default:
 			return n, nil
 		}
 	}

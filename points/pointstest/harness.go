@@ -257,24 +257,10 @@ func (s *Interleave) Objections(ctx context.Context, record string) ([]points.Ob
 }
 
 // FlakyLedger wraps a ledger store; while Fail is set its writes fail, as
-// if the process died before the ledger write, and so does a write with a
-// command whose ID FailOn holds.
+// if the process died before the ledger write.
 type FlakyLedger struct {
 	ledger.Store
-	Fail   atomic.Bool
-	mu     sync.Mutex
-	failOn map[ledger.TransferID]bool
-}
-
-// FailOn makes the writes that carry a command with one of ids fail, until
-// FailOn is called again (with none to stop).
-func (f *FlakyLedger) FailOn(ids ...ledger.TransferID) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.failOn = map[ledger.TransferID]bool{}
-	for _, id := range ids {
-		f.failOn[id] = true
-	}
+	Fail atomic.Bool
 }
 
 // errCrash is the simulated failure.
@@ -285,14 +271,6 @@ func (f *FlakyLedger) Apply(ctx context.Context, cmds []ledger.Command) ([]ledge
 	if f.Fail.Load() {
 		return nil, errCrash
 	}
-	f.mu.Lock()
-	for _, c := range cmds {
-		if f.failOn[c.ID] {
-			f.mu.Unlock()
-			return nil, fmt.Errorf("%w: command %s", errCrash, c.ID)
-		}
-	}
-	f.mu.Unlock()
 	return f.Store.Apply(ctx, cmds)
 }
 

@@ -240,29 +240,28 @@ func recordCases() []Case {
 			require.NoError(t, err)
 			e.RequireBalances("V1", "2", "15")
 		}},
-		{Name: "SyncGoesOnPastAFailingVolunteer", Run: func(t *testing.T, e *Env) {
-			r1, err := e.Svc.RecordService(e.Ctx, Admin("S1"), Input("V1", 0, 60))
-			require.NoError(t, err)
+		{Name: "SyncGoesOnPastARefusedOp", Run: func(t *testing.T, e *Env) {
+			e.Confirmed(Input("V1", 0, 120)) // V1: 20 points
 			r2, err := e.Svc.RecordService(e.Ctx, Admin("S1"), Input("V2", 0, 60))
 			require.NoError(t, err)
+			it := e.Item("5", 5, nil)
 			e.LStore.Fail.Store(true)
-			for _, id := range []string{r1.ID, r2.ID} {
-				_, err = e.Svc.Confirm(e.Ctx, Admin("S1"), id)
-				require.ErrorIs(t, err, points.ErrLedger)
-			}
-			e.LStore.Fail.Store(false)
-			e.LStore.FailOn(ledger.TransferID("rec:" + r1.ID)) // V1's op, first in line, keeps failing
-			n, err := e.Svc.Sync(e.Ctx)
+			red, err := e.Svc.Redeem(e.Ctx, Vol("V1"), it.ID, "V1")
 			require.ErrorIs(t, err, points.ErrLedger)
-			require.ErrorContains(t, err, "rec:"+r1.ID)
-			require.Equal(t, 1, n, "V2's op is applied all the same")
-			e.RequireBalances("V1", "0", "0")
+			_, err = e.Svc.Confirm(e.Ctx, Admin("S1"), r2.ID)
+			require.ErrorIs(t, err, points.ErrLedger)
+			e.LStore.Fail.Store(false)
+			// The ledger is back after the hold's deadline and its grace:
+			// it refuses the hold, and keeps the refusal.
+			e.Clock.Set(red.Deadline.Add(31 * 24 * time.Hour))
+			n, err := e.Svc.Sync(e.Ctx)
+			require.ErrorIs(t, err, ledger.ErrInvalid)
+			require.ErrorContains(t, err, "hold:"+red.ID)
+			require.Equal(t, 1, n, "V2's award is applied all the same")
 			e.RequireBalances("V2", "1", "10")
-			e.LStore.FailOn()
 			n, err = e.Svc.Sync(e.Ctx)
-			require.NoError(t, err)
-			require.Equal(t, 1, n)
-			e.RequireBalances("V1", "1", "10")
+			require.ErrorIs(t, err, ledger.ErrInvalid, "the refusal stays; Sync reports it")
+			require.Zero(t, n)
 		}},
 		{Name: "SyncAppliesPendingOpsOnce", Run: func(t *testing.T, e *Env) {
 			e.LStore.Fail.Store(true)
