@@ -351,10 +351,7 @@ func (s *Service) inOrder(ctx context.Context, ops []Op) ([]Op, error) {
 	if len(ops) == 0 {
 		return ops, nil
 	}
-	vols := make(map[org.VolunteerID]bool, 1)
-	for i := range ops {
-		vols[ops[i].Volunteer] = true
-	}
+	var vols map[org.VolunteerID]bool // the change's volunteers, made when needed
 	for limit := inOrderWindow; ; limit *= 16 {
 		pending, err := s.store.PendingOps(ctx, limit)
 		if err != nil {
@@ -363,7 +360,16 @@ func (s *Service) inOrder(ctx context.Context, ops []Op) ([]Op, error) {
 		var earlier []Op
 		for _, p := range pending {
 			if p.ID == ops[0].ID {
+				if len(earlier) == 0 {
+					return ops, nil
+				}
 				return append(earlier, ops...), nil
+			}
+			if vols == nil {
+				vols = make(map[org.VolunteerID]bool, len(ops))
+				for i := range ops {
+					vols[ops[i].Volunteer] = true
+				}
 			}
 			if vols[p.Volunteer] {
 				earlier = append(earlier, p)
@@ -372,6 +378,9 @@ func (s *Service) inOrder(ctx context.Context, ops []Op) ([]Op, error) {
 		if len(pending) < limit {
 			// Applied already, by a concurrent Sync or command: nothing
 			// of these volunteers is pending before them.
+			if len(earlier) == 0 {
+				return ops, nil
+			}
 			return append(earlier, ops...), nil
 		}
 		if limit >= inOrderMax {
