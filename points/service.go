@@ -358,12 +358,10 @@ func (s *Service) inOrder(ctx context.Context, ops []Op) ([]Op, error) {
 			return nil, fmt.Errorf("points: read pending ledger ops: %w: %w", ErrLedger, err)
 		}
 		var earlier []Op
+		found := false
 		for _, p := range pending {
-			if p.ID == ops[0].ID {
-				if len(earlier) == 0 {
-					return ops, nil
-				}
-				return append(earlier, ops...), nil
+			if found = p.ID == ops[0].ID; found {
+				break
 			}
 			if vols == nil {
 				vols = make(map[org.VolunteerID]bool, len(ops))
@@ -375,9 +373,10 @@ func (s *Service) inOrder(ctx context.Context, ops []Op) ([]Op, error) {
 				earlier = append(earlier, p)
 			}
 		}
-		if len(pending) < limit {
-			// Applied already, by a concurrent Sync or command: nothing
-			// of these volunteers is pending before them.
+		// Not found in a short page: applied already, by a concurrent
+		// Sync or command, and nothing of these volunteers is pending
+		// before them.
+		if found || len(pending) < limit {
 			if len(earlier) == 0 {
 				return ops, nil
 			}

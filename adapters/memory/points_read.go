@@ -63,11 +63,16 @@ func (s *PointsStore) Wallet(ctx context.Context, v org.VolunteerID) (points.Wal
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	w, ok := s.wallets[v]
-	if !ok {
-		return points.Wallet{Volunteer: v}, nil
+	return s.wallet(v), nil
+}
+
+// wallet is Wallet under s.mu: a volunteer never written has a zero
+// wallet with Volunteer set.
+func (s *PointsStore) wallet(v org.VolunteerID) points.Wallet {
+	if w, ok := s.wallets[v]; ok {
+		return w
 	}
-	return w, nil
+	return points.Wallet{Volunteer: v}
 }
 
 // Lots implements points.Store.
@@ -127,11 +132,7 @@ func (s *PointsStore) DueLotsWallets(ctx context.Context, now time.Time, limit i
 			continue
 		}
 		seen[v] = struct{}{}
-		w, ok := s.wallets[v]
-		if !ok {
-			w = points.Wallet{Volunteer: v}
-		}
-		ws = append(ws, w)
+		ws = append(ws, s.wallet(v))
 	}
 	return lots, ws, nil
 }

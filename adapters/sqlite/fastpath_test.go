@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"path/filepath"
 	"strings"
@@ -51,16 +50,11 @@ func TestPostingsArgIsJSONMarshal(t *testing.T) {
 func TestMigration5KeepsTransfers(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "v4.db")
-	raw, err := sql.Open("sqlite", path)
-	require.NoError(t, err)
-	conn, err := raw.Conn(ctx)
-	require.NoError(t, err)
-	o := Options{}
-	require.NoError(t, o.validate())
+	conn, o, closeConn := migrationConn(t, path)
 	ms := mustMigrations(t)
 	for _, m := range ms {
 		if m.version <= 4 {
-			require.NoError(t, apply(ctx, conn, m, &o))
+			require.NoError(t, apply(ctx, conn, m, o))
 		}
 	}
 	fp := make([]byte, 32)
@@ -68,13 +62,12 @@ func TestMigration5KeepsTransfers(t *testing.T) {
 		fp[i] = byte(i)
 	}
 	at := time.Date(2024, 1, 2, 3, 4, 5, 6000, time.UTC)
-	_, err = conn.ExecContext(ctx, `INSERT INTO ledger_transfers (`+transferCols+`) VALUES
+	_, err := conn.ExecContext(ctx, `INSERT INTO ledger_transfers (`+transferCols+`) VALUES
 		('t1', 0, 1, '', 125, 'award', 'admin', '[{"account":"issuer","side":0,"asset":"POINTS","scale":2,"units":125},{"account":"vol-001","side":1,"asset":"POINTS","scale":2,"units":125}]', '{"k":"v"}', ?, ?, NULL, ?, 0, '', '', '', ''),
 		('h1', 1, 2, '', 50, 'hold', 'admin', '[]', NULL, ?, ?, ?, ?, 0, '', '', '', '')`,
 		at.UnixMicro(), at.UnixMicro(), fp, at.UnixMicro(), at.UnixMicro(), at.Add(time.Hour).UnixMicro(), fp)
 	require.NoError(t, err)
-	require.NoError(t, conn.Close())
-	require.NoError(t, raw.Close())
+	closeConn()
 
 	db, err := Open(path, &Options{Synchronous: SyncNormal})
 	require.NoError(t, err)

@@ -91,17 +91,11 @@ func TestFailedMigrationChangesNothing(t *testing.T) {
 				require.NoError(t, err)
 				require.NoError(t, db.Close())
 			}
-			raw, err := sql.Open("sqlite", path)
-			require.NoError(t, err)
-			defer raw.Close()
-			conn, err := raw.Conn(ctx)
-			require.NoError(t, err)
-			defer conn.Close()
+			conn, o, closeConn := migrationConn(t, path)
+			defer closeConn()
 			before := schemaState(t, conn)
 
-			o := Options{}
-			require.NoError(t, o.validate())
-			err = apply(ctx, conn, tc.m, &o)
+			err := apply(ctx, conn, tc.m, o)
 			require.ErrorContains(t, err, tc.msg)
 			require.Equal(t, before, schemaState(t, conn), "a failed migration changes nothing")
 
@@ -119,17 +113,28 @@ func TestFailedMigrationChangesNothing(t *testing.T) {
 		// tables in its way.
 		ctx := context.Background()
 		path := filepath.Join(t.TempDir(), "m.db")
-		raw, err := sql.Open("sqlite", path)
-		require.NoError(t, err)
-		conn, err := raw.Conn(ctx)
-		require.NoError(t, err)
-		o := Options{}
-		require.NoError(t, o.validate())
-		require.Error(t, apply(ctx, conn, migration{version: 1, name: "0001_broken.sql", sql: "CREATE TABLE ledger_accounts (x); SELECT no_such_function();"}, &o))
-		require.NoError(t, conn.Close())
-		require.NoError(t, raw.Close())
+		conn, o, closeConn := migrationConn(t, path)
+		require.Error(t, apply(ctx, conn, migration{version: 1, name: "0001_broken.sql", sql: "CREATE TABLE ledger_accounts (x); SELECT no_such_function();"}, o))
+		closeConn()
 		db, err := Open(path, nil)
 		require.NoError(t, err)
 		require.NoError(t, db.Close())
 	})
+}
+
+// migrationConn opens a connection of its own to the file at path, to
+// apply migrations by hand with the options Open would use; closeConn
+// closes it.
+func migrationConn(t *testing.T, path string) (conn *sql.Conn, o *Options, closeConn func()) {
+	t.Helper()
+	raw, err := sql.Open("sqlite", path)
+	require.NoError(t, err)
+	conn, err = raw.Conn(context.Background())
+	require.NoError(t, err)
+	o = &Options{}
+	require.NoError(t, o.validate())
+	return conn, o, func() {
+		require.NoError(t, conn.Close())
+		require.NoError(t, raw.Close())
+	}
 }
