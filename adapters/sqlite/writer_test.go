@@ -219,9 +219,10 @@ func TestWriterLoneRequestRollsBackOnError(t *testing.T) {
 }
 
 // queueBehindBlocker holds the writer inside a first request, starts one
-// goroutine per call, waits until all of them have queued their request
-// and then releases the writer, so that the queued requests run as one
-// batch. It returns each call's error.
+// goroutine per call, each once the one before has queued its request (so
+// the queue holds them in the calls' order), and then releases the writer,
+// so that the queued requests run as one batch. It returns each call's
+// error.
 func queueBehindBlocker(t *testing.T, db *DB, calls ...func() error) []error {
 	t.Helper()
 	return queueBehindBlockerThen(t, db, func() {}, calls...)
@@ -259,8 +260,10 @@ func queueBehindBlockerCommits(t *testing.T, db *DB, commits int64, beforeRun fu
 			defer wg.Done()
 			errs[i] = call()
 		}()
+		// One at a time, so that the queue holds the calls in their
+		// order: some tests depend on it.
+		require.Eventually(t, func() bool { return len(db.w.reqs) == i+1 }, 10*time.Second, 50*time.Microsecond)
 	}
-	require.Eventually(t, func() bool { return len(db.w.reqs) == len(calls) }, 10*time.Second, time.Millisecond)
 	beforeRun()
 	before := db.w.commits.Load()
 	close(release)
