@@ -33,7 +33,9 @@
 // operations (Op) it implies, as an outbox. The Service then applies them to
 // the ledger and acknowledges them. Each Op's ledger ID is derived from its
 // source, so applying it again returns the ledger's first outcome; after a
-// crash, Service.Sync (or retrying the command) finishes the job.
+// crash, Service.Sync (or retrying the command) finishes the job. A
+// redemption whose hold reached the ledger too late, and was refused for
+// good, is settled by an operator with Service.SettleRedemption.
 //
 // # Usage
 //

@@ -36,7 +36,8 @@ type Options struct {
 	NewID func() string
 	// NewCode generates pickup codes; default 8 random decimal digits.
 	NewCode func() string
-	// Logger receives refusals and ledger failures; default discards.
+	// Logger receives refusals, ledger failures and settlements (see
+	// Service.SettleRedemption); default discards.
 	Logger *slog.Logger
 	// Policy overrides the directory's policy when set.
 	Policy org.Policy
@@ -176,6 +177,7 @@ const (
 	ActRedeem      org.Action = "points.redeem"
 	ActFulfil      org.Action = "points.fulfil"
 	ActCancel      org.Action = "points.cancel"
+	ActSettle      org.Action = "points.settle"
 	ActCertificate org.Action = "points.certificate"
 )
 
@@ -399,9 +401,11 @@ func (s *Service) inOrder(ctx context.Context, ops []Op) ([]Op, error) {
 //
 // Run it from a job, often: a redemption's hold that reaches the ledger
 // after its deadline and the 30 days of grace past it (the ledger's own
-// expiry of a forgotten hold) is refused there, and so is a post of it;
-// the ledger keeps those refusals, and Sync reports them every time until
-// an operator settles the redemption.
+// expiry of a forgotten hold) is refused there, and so is a post or void
+// of it; the ledger keeps those refusals, and Sync reports them, and holds
+// back the volunteer's later ops, every time until an operator settles
+// the redemption with SettleRedemption (once it is fulfilled, cancelled
+// or expired), which acknowledges them.
 func (s *Service) Sync(ctx context.Context) (int, error) {
 	n := 0
 	var errs []error

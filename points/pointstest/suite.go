@@ -22,6 +22,7 @@ func Cases() []Case {
 	cs = append(cs, earningCases()...)
 	cs = append(cs, objectionCases()...)
 	cs = append(cs, redeemCases()...)
+	cs = append(cs, settleCases()...)
 	cs = append(cs, miscCases()...)
 	cs = append(cs, raceCases()...)
 	return cs
