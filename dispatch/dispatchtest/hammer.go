@@ -168,18 +168,7 @@ func Hammer(t testing.TB, stores []dispatch.Store, opts HammerOptions) {
 			require.Equal(t, o.Version, h[len(h)-1].Version, "version of %s", id)
 			require.Equal(t, o.State, h[len(h)-1].To, "state of %s", id)
 			told := 0
-			rework := false
 			for i, e := range h {
-				switch {
-				case !e.To.Active():
-					rework = false
-				case e.Trigger == dispatch.TriggerReopen && e.To == dispatch.InService:
-					rework = true
-				case e.Trigger == dispatch.TriggerDispatch, e.Trigger == dispatch.TriggerClaim,
-					e.Trigger == dispatch.TriggerForceAssign, e.Trigger == dispatch.TriggerReassign,
-					e.Trigger == dispatch.TriggerReopen:
-					rework = false
-				}
 				if i > 0 {
 					prev := h[i-1]
 					require.Equal(t, prev.Version+1, e.Version, "history of %s skips a version", id)
@@ -203,7 +192,7 @@ func Hammer(t testing.TB, stores []dispatch.Store, opts HammerOptions) {
 			}
 			if o.State.Active() {
 				active[o.Team]++
-				if !rework {
+				if !rework(h) {
 					assigned[o.Team]++
 				}
 			}
