@@ -65,20 +65,27 @@ type PointsStore struct {
 	// the ops committed with the award of the same ID, whose Seq is kept
 	// in the award's row, and the ops "hold:<r>", "post:<r>" and
 	// "void:<r>" of a redemption r stored by then, kept in its row (see
-	// redOp); opLog holds the ops from Seq opBase on, in Seq
-	// order, acknowledged ones emptied; opHead is the first one maybe
-	// pending.
-	opIDs  map[string]int64
-	opLog  []pointsOpSlot
-	opBase int64
-	opHead int
-	opSeq  int64
+	// redOp). opLog holds every pending op and some acknowledged ones,
+	// in Seq order; the pending ones are linked in Seq order through
+	// their slots, from opFirst to opLast (-1 for none), so that
+	// PendingOps reads what it returns and no acknowledged op between
+	// them. opLive counts the pending ones; AckOps drops the acknowledged
+	// slots once they outnumber them, so that an op that stays pending
+	// does not keep every later one.
+	opIDs   map[string]int64
+	opLog   []pointsOpSlot
+	opFirst int
+	opLast  int
+	opLive  int
+	opSeq   int64
 }
 
-// pointsOpSlot is an outbox entry.
+// pointsOpSlot is an outbox entry; prev and next are the indices in opLog
+// of the pending ops before and after it (-1 for none) while it is pending.
 type pointsOpSlot struct {
-	op    points.Op
-	acked bool
+	op         points.Op
+	prev, next int
+	acked      bool
 }
 
 // pointsUsage is a volunteer's usage counters by period, in hundredths of
@@ -229,7 +236,7 @@ func NewPointsStore() *PointsStore {
 		objections: map[string]points.Objection{}, objByRecord: map[string][]string{},
 		items: map[string]points.Item{}, redemptions: map[string]*pointsRedRow{}, redByVol: map[org.VolunteerID][]*pointsRedRow{}, held: map[string]struct{}{},
 		certs: map[string]points.Certificate{}, seqs: map[string]int64{},
-		opIDs: map[string]int64{}, opBase: 1,
+		opIDs: map[string]int64{}, opFirst: -1, opLast: -1,
 	}
 }
 
@@ -692,6 +699,90 @@ func (s *PointsStore) apply(c *points.Change) {
 		} else {
 			s.opIDs[op.ID] = op.Seq
 		}
-		s.opLog = append(s.opLog, pointsOpSlot{op: op})
+		s.pushOp(op)
 	}
+}
+
+// pushOp appends a pending op to the outbox.
+func (s *PointsStore) pushOp(op points.Op) {
+	i := len(s.opLog)
+	s.opLog = append(s.opLog, pointsOpSlot{op: op, prev: s.opLast, next: -1})
+	if s.opLast >= 0 {
+		s.opLog[s.opLast].next = i
+	} else {
+		s.opFirst = i
+	}
+	s.opLast = i
+	s.opLive++
+}
+
+// opIndex returns the index in opLog of the op with the given Seq, or -1.
+func (s *PointsStore) opIndex(seq int64) int {
+	n := len(s.opLog)
+	if n == 0 {
+		return -1
+	}
+	// Until AckOps drops slots from the middle, Seqs are contiguous.
+	if i := seq - s.opLog[0].op.Seq; i >= 0 && i < int64(n) && s.opLog[i].op.Seq == seq {
+		return int(i)
+	}
+	i := sort.Search(n, func(i int) bool { return s.opLog[i].op.Seq >= seq })
+	if i < n && s.opLog[i].op.Seq == seq {
+		return i
+	}
+	return -1
+}
+
+// ackOp marks the op at index i of opLog acknowledged and unlinks it from
+// the pending ops. The op stays until its slot is reused or dropped:
+// clearing it would cost a bulk write barrier while the collector marks.
+func (s *PointsStore) ackOp(i int) {
+	sl := &s.opLog[i]
+	if sl.acked {
+		return
+	}
+	sl.acked = true
+	if sl.prev >= 0 {
+		s.opLog[sl.prev].next = sl.next
+	} else {
+		s.opFirst = sl.next
+	}
+	if sl.next >= 0 {
+		s.opLog[sl.next].prev = sl.prev
+	} else {
+		s.opLast = sl.prev
+	}
+	s.opLive--
+}
+
+// compactOps drops acknowledged slots from opLog: all of them, reusing the
+// space, when nothing is pending (the usual case); else once they
+// outnumber the pending ops, which then move to the front, so that opLog
+// holds at most about twice as many slots as there are pending ops.
+func (s *PointsStore) compactOps() {
+	if s.opLive == 0 {
+		if cap(s.opLog) <= 1<<14 {
+			s.opLog = s.opLog[:0]
+		} else {
+			s.opLog = nil
+		}
+		s.opFirst, s.opLast = -1, -1
+		return
+	}
+	if dead := len(s.opLog) - s.opLive; dead <= 1024 || dead <= s.opLive {
+		return
+	}
+	dst := s.opLog[:0] // moving the pending ops forward, in their order
+	if cap(s.opLog) > 1<<14 && cap(s.opLog) > 4*s.opLive {
+		dst = make([]pointsOpSlot, 0, 2*s.opLive) // let the large array go
+	}
+	for i := s.opFirst; i >= 0; {
+		next := s.opLog[i].next
+		j := len(dst)
+		dst = append(dst, s.opLog[i])
+		dst[j].prev, dst[j].next = j-1, j+1
+		i = next
+	}
+	dst[len(dst)-1].next = -1
+	s.opLog, s.opFirst, s.opLast = dst, 0, len(dst)-1
 }

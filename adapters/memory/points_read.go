@@ -421,11 +421,12 @@ func (s *PointsStore) PendingOps(ctx context.Context, limit int) ([]points.Op, e
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []points.Op
-	for i := s.opHead; i < len(s.opLog) && len(out) < limit; i++ {
-		if !s.opLog[i].acked {
-			out = append(out, s.opLog[i].op)
-		}
+	if limit <= 0 || s.opLive == 0 {
+		return nil, nil
+	}
+	out := make([]points.Op, 0, min(limit, s.opLive))
+	for i := s.opFirst; i >= 0 && len(out) < limit; i = s.opLog[i].next {
+		out = append(out, s.opLog[i].op)
 	}
 	return out, nil
 }
@@ -448,24 +449,13 @@ func (s *PointsStore) AckOps(ctx context.Context, ids []string) error {
 				seq, ok = row.opSeq, true
 			}
 		}
-		if i := seq - s.opBase; ok && i >= 0 && i < int64(len(s.opLog)) {
-			// The op stays until its slot is reused: clearing it would
-			// cost a bulk write barrier while the collector marks.
-			s.opLog[i].acked = true
+		if ok {
+			if i := s.opIndex(seq); i >= 0 {
+				s.ackOp(i)
+			}
 		}
 	}
-	for s.opHead < len(s.opLog) && s.opLog[s.opHead].acked {
-		s.opHead++
-	}
-	if s.opHead == len(s.opLog) && cap(s.opLog) <= 1<<14 {
-		// All acknowledged (the usual case): reuse the emptied slots.
-		s.opBase += int64(s.opHead)
-		s.opLog, s.opHead = s.opLog[:0], 0
-	} else if s.opHead > 1024 && s.opHead > len(s.opLog)/2 {
-		s.opLog = slices.Clone(s.opLog[s.opHead:])
-		s.opBase += int64(s.opHead)
-		s.opHead = 0
-	}
+	s.compactOps()
 	return nil
 }
 

@@ -17,6 +17,8 @@ import (
 	"github.com/civicloop/civicloop/dispatch/dispatchtest"
 	"github.com/civicloop/civicloop/internal/cputime"
 	"github.com/civicloop/civicloop/ledger"
+	"github.com/civicloop/civicloop/points"
+	"github.com/civicloop/civicloop/points/pointstest"
 )
 
 // benchLedger returns a service over a fresh schema with an issuer and n
@@ -179,4 +181,14 @@ func BenchmarkPostgresOrderLoop(b *testing.B) {
 		must(f.Service.Fire(ctx, f.Desk, dispatch.Command{Order: o.ID, Trigger: dispatch.TriggerShowcase}))
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "loops/s")
+}
+
+// BenchmarkPostgresExpireSweep expires 100,000 due lots (1,000 volunteers,
+// 100 lots each) in one ExpireLots call per op, the points store and the
+// ledger in one schema. The lots are stored before the timer starts.
+func BenchmarkPostgresExpireSweep(b *testing.B) {
+	pointstest.BenchExpireSweep(b, func(b *testing.B) (points.Store, ledger.Store) {
+		db := newTestDB(b, &Options{Stores: []string{StorePoints, StoreLedger}})
+		return db.Points(), db.Ledger()
+	}, 100_000)
 }

@@ -20,9 +20,17 @@ import (
 // beside the columns queries select on. Every Commit takes the single row
 // of points_lock FOR UPDATE, so commits are serialised across processes and
 // their checks (versions, uniqueness, stock) cannot race; reads take no lock.
-type PointsStore struct{ db *DB }
+type PointsStore struct {
+	db *DB
+	// afterDueLots, when set (by tests), runs in DueLotsWallets between
+	// its read of the lots and its read of the wallets.
+	afterDueLots func()
+}
 
-var _ points.Store = (*PointsStore)(nil)
+var (
+	_ points.Store           = (*PointsStore)(nil)
+	_ points.DueWalletsStore = (*PointsStore)(nil)
+)
 
 // Points returns the DB's points store.
 func (db *DB) Points() *PointsStore { return &PointsStore{db: db} }
@@ -452,10 +460,65 @@ func (s *PointsStore) Lot(ctx context.Context, id string) (points.Lot, error) {
 	return one[points.Lot](ctx, s.db, "lot", id, "SELECT data FROM {s}.points_lots WHERE id = $1")
 }
 
+// dueLots reads the lots with points remaining whose expiry has come
+// through q.
+func (s *PointsStore) dueLots(ctx context.Context, q queryer, now time.Time, limit int) ([]points.Lot, error) {
+	return queryGob[points.Lot](ctx, q, s.db, `SELECT data FROM {s}.points_lots WHERE positive AND expires_at IS NOT NULL AND expires_at <= $1
+		ORDER BY expires_at, id LIMIT $2`, now, max(limit, 1))
+}
+
 // DueLots returns lots with points remaining whose expiry has come.
 func (s *PointsStore) DueLots(ctx context.Context, now time.Time, limit int) ([]points.Lot, error) {
-	return queryGob[points.Lot](ctx, s.db.pool, s.db, `SELECT data FROM {s}.points_lots WHERE positive AND expires_at IS NOT NULL AND expires_at <= $1
-		ORDER BY expires_at, id LIMIT $2`, now, max(limit, 1))
+	return s.dueLots(ctx, s.db.pool, now, limit)
+}
+
+// DueLotsWallets implements points.DueWalletsStore: the due lots, then the
+// wallets of their volunteers (one query for all of them), in one
+// REPEATABLE READ, READ ONLY transaction, so both come from one snapshot.
+func (s *PointsStore) DueLotsWallets(ctx context.Context, now time.Time, limit int) ([]points.Lot, []points.Wallet, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	tx, err := s.db.pool.Begin(ctx)
+	if err != nil {
+		return nil, nil, pointsErr(err)
+	}
+	defer func() { _ = tx.Rollback(context.Background()) }() // read only: nothing to keep
+	if _, err := tx.Exec(ctx, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"); err != nil {
+		return nil, nil, pointsErr(err)
+	}
+	lots, err := s.dueLots(ctx, tx, now, limit)
+	if err != nil || len(lots) == 0 {
+		return nil, nil, err
+	}
+	if s.afterDueLots != nil {
+		s.afterDueLots()
+	}
+	index := make(map[org.VolunteerID]int) // volunteer → its place in ws
+	var (
+		ws   []points.Wallet
+		vols []string
+	)
+	for i := range lots {
+		v := lots[i].Volunteer
+		if _, ok := index[v]; !ok {
+			index[v] = len(ws)
+			ws = append(ws, points.Wallet{Volunteer: v})
+			vols = append(vols, string(v))
+		}
+	}
+	stored, err := queryGob[points.Wallet](ctx, tx, s.db, "SELECT data FROM {s}.points_wallets WHERE volunteer = ANY($1)", vols)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, w := range stored {
+		i, ok := index[w.Volunteer]
+		if !ok {
+			return nil, nil, fmt.Errorf("postgres: points: due wallets: wallet of %q, not asked for", w.Volunteer)
+		}
+		ws[i] = w
+	}
+	return lots, ws, nil
 }
 
 // Award returns one award.

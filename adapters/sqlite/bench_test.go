@@ -16,6 +16,7 @@ import (
 	"github.com/civicloop/civicloop/internal/cputime"
 	"github.com/civicloop/civicloop/ledger"
 	"github.com/civicloop/civicloop/org"
+	"github.com/civicloop/civicloop/points"
 	"github.com/civicloop/civicloop/points/pointstest"
 )
 
@@ -164,4 +165,17 @@ func BenchmarkSQLiteConfirmRecord(b *testing.B) {
 		i++
 	}
 	b.ReportMetric(float64(i)/b.Elapsed().Seconds(), "records/s")
+}
+
+// BenchmarkSQLiteExpireSweep expires 100,000 due lots (1,000 volunteers,
+// 100 lots each) in one ExpireLots call per op, the points store and the
+// ledger in one database file. The lots are stored before the timer
+// starts.
+func BenchmarkSQLiteExpireSweep(b *testing.B) {
+	pointstest.BenchExpireSweep(b, func(b *testing.B) (points.Store, ledger.Store) {
+		db, err := Open(filepath.Join(b.TempDir(), "sweep.db"), nil)
+		require.NoError(b, err)
+		b.Cleanup(func() { db.Close() })
+		return db.Points(), db.Ledger()
+	}, 100_000)
 }

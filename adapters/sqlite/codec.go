@@ -118,7 +118,12 @@ func readOne[T any](ctx context.Context, db *DB, notFound error, what, query, ke
 // readAll reads the documents a query returns through the read pool, in
 // its order.
 func readAll[T any](ctx context.Context, db *DB, what, query string, args ...any) ([]T, error) {
-	rows, err := db.reader().QueryContext(ctx, query, args...)
+	return readAllIn[T](ctx, db.reader(), what, query, args...)
+}
+
+// readAllIn is readAll through r, which may be inside a read transaction.
+func readAllIn[T any](ctx context.Context, r reader, what, query string, args ...any) ([]T, error) {
+	rows, err := r.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: %s: %w", what, translate(err))
 	}

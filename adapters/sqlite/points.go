@@ -22,9 +22,15 @@ import (
 // that the lookups and orderings need.
 type PointsStore struct {
 	db *DB
+	// afterDueLots, when set (by tests), runs in DueLotsWallets between
+	// its read of the lots and its read of the wallets.
+	afterDueLots func()
 }
 
-var _ points.Store = (*PointsStore)(nil)
+var (
+	_ points.Store           = (*PointsStore)(nil)
+	_ points.DueWalletsStore = (*PointsStore)(nil)
+)
 
 // Points returns the points store of db.
 func (db *DB) Points() *PointsStore { return db.points }
@@ -411,10 +417,68 @@ func (s *PointsStore) Lot(ctx context.Context, id string) (points.Lot, error) {
 	return readOne[points.Lot](ctx, s.db, points.ErrNotFound, "points: lot", `SELECT doc FROM points_lots WHERE id = ?`, id)
 }
 
+// dueLotsQuery selects the due lots: live, expires_at at or before ?1, at
+// most ?2.
+const dueLotsQuery = `SELECT doc FROM points_lots
+	WHERE live = 1 AND expires_at <= ? ORDER BY expires_at, id LIMIT ?`
+
 // DueLots implements points.Store.
 func (s *PointsStore) DueLots(ctx context.Context, now time.Time, limit int) ([]points.Lot, error) {
-	return readAll[points.Lot](ctx, s.db, "points: due lots", `SELECT doc FROM points_lots
-		WHERE live = 1 AND expires_at <= ? ORDER BY expires_at, id LIMIT ?`, timeKey(now), max(limit, 0))
+	return readAll[points.Lot](ctx, s.db, "points: due lots", dueLotsQuery, timeKey(now), max(limit, 0))
+}
+
+// DueLotsWallets implements points.DueWalletsStore: the due lots, then the
+// wallets of their volunteers (one query for all of them), in one read
+// transaction of the read pool, so both come from one snapshot of the file.
+func (s *PointsStore) DueLotsWallets(ctx context.Context, now time.Time, limit int) ([]points.Lot, []points.Wallet, error) {
+	var (
+		lots  []points.Lot
+		ws    []points.Wallet
+		inner error // a read's error, which names what failed
+	)
+	err := s.db.readTx(ctx, func(tx reader) error {
+		lots, inner = readAllIn[points.Lot](ctx, tx, "points: due lots", dueLotsQuery, timeKey(now), max(limit, 0))
+		if inner != nil || len(lots) == 0 {
+			return inner
+		}
+		if s.afterDueLots != nil {
+			s.afterDueLots()
+		}
+		index := make(map[org.VolunteerID]int) // volunteer → its place in ws
+		var vols []string
+		for i := range lots {
+			v := lots[i].Volunteer
+			if _, ok := index[v]; !ok {
+				index[v] = len(ws)
+				ws = append(ws, points.Wallet{Volunteer: v})
+				vols = append(vols, string(v))
+			}
+		}
+		arg, err := json.Marshal(vols)
+		if err != nil {
+			inner = fmt.Errorf("sqlite: points: due wallets: %w", err)
+			return inner
+		}
+		var stored []points.Wallet
+		stored, inner = readAllIn[points.Wallet](ctx, tx, "points: due wallets",
+			`SELECT doc FROM points_wallets WHERE volunteer IN (SELECT value FROM json_each(?))`, string(arg))
+		for _, w := range stored {
+			i, ok := index[w.Volunteer]
+			if !ok {
+				inner = fmt.Errorf("sqlite: points: due wallets: wallet of %q, not asked for: %w", w.Volunteer, ErrCorrupt)
+				break
+			}
+			ws[i] = w
+		}
+		return inner
+	})
+	switch {
+	case inner != nil:
+		return nil, nil, inner
+	case err != nil:
+		return nil, nil, fmt.Errorf("sqlite: points: due lots and wallets: %w", translate(err))
+	}
+	return lots, ws, nil
 }
 
 // Award implements points.Store.
