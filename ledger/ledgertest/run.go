@@ -171,6 +171,7 @@ func Run(t *testing.T, newStore func(t *testing.T) ledger.Store) {
 		{"Hold", holdTests},
 		{"Reversal", reversalTests},
 		{"History", historyTests},
+		{"Audit", auditTests},
 		{"Batch", batchTests},
 		{"Context", contextTests},
 		{"Concurrency", concurrencyTests},
