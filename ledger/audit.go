@@ -34,7 +34,8 @@ type AuditReport struct {
 // account; and pending debits and credits equal to the sums of the
 // postings of the holds still pending on it. For every asset: balances
 // sum to zero. For every transfer record: postings that are positive and
-// balance per asset; a status its kind can have; links that agree both
+// balance per asset; a status its kind can have; a deadline after the
+// recorded time for a hold and none for other kinds; links that agree both
 // ways (a resolved hold and the post, void or expiry that names it, a
 // reversed transfer and its reversal); a post that moves what its hold
 // held (all, or its amount of a two-posting hold) before the deadline, an
@@ -159,6 +160,12 @@ func (a *auditor) checkTransfer(ctx context.Context, r *TransferRecord) error {
 	case r.Status != wantStatus[r.Kind]:
 		return badTransfer(r, "a %s is recorded with status %s", r.Kind, wantStatus[r.Kind])
 	}
+	if (r.Kind == KindHold) == r.HoldUntil.IsZero() {
+		return badTransfer(r, "hold deadline %s, but a transfer has one exactly when it is a hold", r.HoldUntil)
+	}
+	if r.Kind == KindExpire && r.ID != ExpirePrefix+r.Ref {
+		return badTransfer(r, "an expiry of %q is recorded as %q", r.Ref, ExpirePrefix+r.Ref)
+	}
 	if r.ResolvedBy != "" && r.Kind != KindHold {
 		return badTransfer(r, "resolved by %q, but only a hold is resolved", r.ResolvedBy)
 	}
@@ -260,6 +267,9 @@ var holdResolvers = map[Status]Kind{StatusPosted: KindPost, StatusVoided: KindVo
 func (a *auditor) checkHold(ctx context.Context, r *TransferRecord) error {
 	if r.ReversedBy != "" {
 		return badTransfer(r, "reversed by %q, but a hold is not reversed", r.ReversedBy)
+	}
+	if !r.RecordedAt.Before(r.HoldUntil) {
+		return badTransfer(r, "hold deadline %s is not after the recorded time %s", r.HoldUntil, r.RecordedAt)
 	}
 	if r.Status == StatusPending {
 		if r.ResolvedBy != "" || r.PostedUnits != 0 {

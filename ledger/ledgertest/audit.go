@@ -327,6 +327,9 @@ func testAuditDisagreement(t *testing.T, f *Fixture) {
 		{"unbalanced hold", func(s *forgedStore) {
 			s.alterTransfer("h6", func(r *ledger.TransferRecord) { setUnits(r, 300, 150, 100) })
 		}, []string{`transfer "h6"`, "debits 3 and credits 2.5 do not balance"}},
+		{"hold without a deadline", func(s *forgedStore) {
+			s.alterTransfer("h1", func(r *ledger.TransferRecord) { r.HoldUntil = time.Time{} })
+		}, []string{`transfer "h1"`, "exactly when it is a hold"}},
 		{"expiry before the deadline", func(s *forgedStore) {
 			s.alterTransfer("expire:h5", func(r *ledger.TransferRecord) { r.RecordedAt = Start })
 		}, []string{`transfer "expire:h5"`, `before hold "h5" was due`}},
