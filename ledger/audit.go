@@ -90,7 +90,10 @@ type reservation struct {
 }
 
 // legDigest is a multiset hash of balance changes: the count and the sums,
-// modulo 2⁶⁴, of two independently seeded hashes of each change.
+// modulo 2⁶⁴, of two hashes of each change under seeds drawn at random for
+// each Audit. Two different multisets get the same digest only by a
+// collision of both sums, which no edit of the store can aim at without
+// knowing the seeds.
 type legDigest struct {
 	n int64
 	h [2]uint64
@@ -158,13 +161,13 @@ func (a *auditor) checkTransfer(ctx context.Context, r *TransferRecord) error {
 	case r.Kind < KindTransfer || r.Kind > KindReversal:
 		return badTransfer(r, "unknown kind")
 	case r.Status != wantStatus[r.Kind]:
-		return badTransfer(r, "a %s is recorded with status %s", r.Kind, wantStatus[r.Kind])
+		return badTransfer(r, "a recorded %s has status %s", r.Kind, wantStatus[r.Kind])
 	}
 	if (r.Kind == KindHold) == r.HoldUntil.IsZero() {
 		return badTransfer(r, "hold deadline %s, but a transfer has one exactly when it is a hold", r.HoldUntil)
 	}
 	if r.Kind == KindExpire && r.ID != ExpirePrefix+r.Ref {
-		return badTransfer(r, "an expiry of %q is recorded as %q", r.Ref, ExpirePrefix+r.Ref)
+		return badTransfer(r, "the expiry of hold %q is recorded under %q, not under this ID", r.Ref, ExpirePrefix+r.Ref)
 	}
 	if r.ResolvedBy != "" && r.Kind != KindHold {
 		return badTransfer(r, "resolved by %q, but only a hold is resolved", r.ResolvedBy)
