@@ -286,6 +286,11 @@ func testAuditDisagreement(t *testing.T, f *Fixture) {
 		{"hold released but still reserving", func(s *forgedStore) {
 			s.alterTransfer("h4", func(r *ledger.TransferRecord) { r.Status, r.ResolvedBy = ledger.StatusPending, "" })
 		}, []string{`transfer "v4"`, `ref "h4" is a hold with status pending`}},
+		{"pending hold on no account", func(s *forgedStore) {
+			s.addTransfer(ledger.TransferRecord{Command: ledger.Command{ID: "ghost-hold", Kind: ledger.KindHold,
+				Postings:   []ledger.PostingRecord{{Account: "nobody-1", Side: ledger.Debit, Asset: Points, Units: 100}, {Account: "nobody-2", Side: ledger.Credit, Asset: Points, Units: 100}},
+				RecordedAt: Start, EffectiveAt: Start, HoldUntil: Start.Add(time.Hour)}, Status: ledger.StatusPending})
+		}, []string{`account "nobody-1"`, `pending hold "ghost-hold"`, "no such account"}},
 		{"closed account with a balance", func(s *forgedStore) {
 			s.alterAccount("vol-2", func(a *ledger.AccountRecord) { a.Closed = true })
 		}, []string{`account "vol-2"`, "closed with balance 60"}},
@@ -330,6 +335,9 @@ func testAuditDisagreement(t *testing.T, f *Fixture) {
 		{"hold without a deadline", func(s *forgedStore) {
 			s.alterTransfer("h1", func(r *ledger.TransferRecord) { r.HoldUntil = time.Time{} })
 		}, []string{`transfer "h1"`, "exactly when it is a hold"}},
+		{"expiry under another ID", func(s *forgedStore) {
+			s.alterTransfer("expire:h5", func(r *ledger.TransferRecord) { r.Ref = "h4" })
+		}, []string{`"expire:h5"`, `"h4"`}}, // named by the expiry or its hold, whichever a store lists first
 		{"expiry before the deadline", func(s *forgedStore) {
 			s.alterTransfer("expire:h5", func(r *ledger.TransferRecord) { r.RecordedAt = Start })
 		}, []string{`transfer "expire:h5"`, `before hold "h5" was due`}},
