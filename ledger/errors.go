@@ -92,8 +92,11 @@ var (
 	ErrTampered = errors.New("ledger: history does not verify")
 
 	// ErrInvariant reports a violated ledger invariant found by Audit: the
-	// balances of an asset do not sum to zero, or a balance is past its floor
-	// or ceiling.
+	// balances of an asset do not sum to zero, a balance is past its floor
+	// or ceiling, pending amounts differ from what the pending holds
+	// reserve, an entry differs from its transfer's postings or a transfer
+	// lacks its entries, or transfer records contradict each other. The
+	// message names the account, the transfer and the amounts.
 	ErrInvariant = errors.New("ledger: invariant violated")
 )
 

@@ -77,6 +77,17 @@ type Reader interface {
 	// included, or an error wrapping ErrTransferNotFound.
 	Transfer(ctx context.Context, id TransferID) (TransferRecord, error)
 
+	// Transfers returns up to limit transfer records, refused ones
+	// included, that follow the record with ID after ("" for the first
+	// page) in an order of the store's choosing that is the same on every
+	// call: by ID, or by when they were recorded. An empty result means no
+	// more. A transfer recorded while a caller pages through may be
+	// returned or not. It may return an error wrapping ErrTransferNotFound
+	// when after is not empty and names no transfer. limit must be
+	// positive; a store may return fewer (at least one if any remain).
+	// Audit reads every transfer through it.
+	Transfers(ctx context.Context, after TransferID, limit int) ([]TransferRecord, error)
+
 	// Entries returns up to limit entries of the account with Seq greater
 	// than after, ordered by Seq ascending. An empty result means no more.
 	// It returns an error wrapping ErrAccountNotFound for an unknown

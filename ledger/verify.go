@@ -3,9 +3,6 @@ package ledger
 import (
 	"context"
 	"fmt"
-	"sort"
-
-	"github.com/shopspring/decimal"
 )
 
 // Verify recomputes the hash chain of one account's entries (id), or of
@@ -20,77 +17,13 @@ func (s *Service) Verify(ctx context.Context, id AccountID) error {
 		if err != nil {
 			return err
 		}
-		_, err = s.verifyAccount(ctx, &acct)
+		_, err = s.verifyAccount(ctx, &acct, nil)
 		return err
 	}
 	return s.eachAccount(ctx, func(a *AccountRecord) error {
-		_, err := s.verifyAccount(ctx, a)
+		_, err := s.verifyAccount(ctx, a, nil)
 		return err
 	})
-}
-
-// AuditReport summarises a successful Audit.
-type AuditReport struct {
-	// Accounts and Entries count what was checked.
-	Accounts int
-	Entries  int64
-	// Assets lists every asset seen, sorted by code then scale.
-	Assets []Asset
-}
-
-// Audit checks every invariant of the ledger, reading it through the store:
-// everything Verify checks for every account; for every asset, balances sum
-// to zero; no balance or available balance is past its floor and no balance
-// plus pending credits past its ceiling; no pending amount is negative. It
-// returns an error wrapping ErrTampered or ErrInvariant describing the first
-// violation found. Audit reads accounts page by page; run it when no writes
-// are in flight for an exact answer.
-func (s *Service) Audit(ctx context.Context) (AuditReport, error) {
-	var rep AuditReport
-	sums := map[Asset]int64{}
-	err := s.eachAccount(ctx, func(a *AccountRecord) error {
-		n, err := s.verifyAccount(ctx, a)
-		if err != nil {
-			return err
-		}
-		rep.Accounts++
-		rep.Entries += n
-		sum, ok := addUnits(sums[a.Asset], a.Balance)
-		if !ok {
-			return fmt.Errorf("ledger: audit: asset %s: balances overflow: %w", a.Asset, ErrInvariant)
-		}
-		sums[a.Asset] = sum
-		return checkBounds(&a.AccountState)
-	})
-	if err != nil {
-		return AuditReport{}, err
-	}
-	for asset, sum := range sums {
-		rep.Assets = append(rep.Assets, asset)
-		if sum != 0 {
-			return AuditReport{}, fmt.Errorf("ledger: audit: asset %s: balances sum to %s, not zero: %w", asset, asset.FromUnits(sum), ErrInvariant)
-		}
-	}
-	sort.Slice(rep.Assets, func(i, j int) bool {
-		a, b := rep.Assets[i], rep.Assets[j]
-		return a.Code < b.Code || a.Code == b.Code && a.Scale < b.Scale
-	})
-	return rep, nil
-}
-
-// checkBounds checks an account's floor, ceiling and pending amounts.
-func checkBounds(st *AccountState) error {
-	amt := func(u int64) decimal.Decimal { return st.Asset.FromUnits(u) }
-	if st.PendingDebits < 0 || st.PendingCredits < 0 {
-		return fmt.Errorf("ledger: audit: account %q: negative pending amounts %s/%s: %w", st.ID, amt(st.PendingDebits), amt(st.PendingCredits), ErrInvariant)
-	}
-	if !st.NoFloor && (st.Balance < st.Floor || st.Balance-st.PendingDebits < st.Floor) {
-		return fmt.Errorf("ledger: audit: account %q: balance %s, available %s below floor %s: %w", st.ID, amt(st.Balance), amt(st.Balance-st.PendingDebits), amt(st.Floor), ErrInvariant)
-	}
-	if st.HasCeiling && (st.Balance > st.Ceiling || st.Balance+st.PendingCredits > st.Ceiling) {
-		return fmt.Errorf("ledger: audit: account %q: balance %s with pending credits %s above ceiling %s: %w", st.ID, amt(st.Balance), amt(st.PendingCredits), amt(st.Ceiling), ErrInvariant)
-	}
-	return nil
 }
 
 // eachAccount calls fn for every account, in ID order.
@@ -114,7 +47,9 @@ func (s *Service) eachAccount(ctx context.Context, fn func(*AccountRecord) error
 }
 
 // verifyAccount checks one account's entries and returns how many it read.
-func (s *Service) verifyAccount(ctx context.Context, a *AccountRecord) (int64, error) {
+// It calls each, when not nil, with every entry that follows from the one
+// before.
+func (s *Service) verifyAccount(ctx context.Context, a *AccountRecord, each func(*EntryRecord)) (int64, error) {
 	var (
 		prev    [32]byte
 		balance int64
@@ -149,6 +84,9 @@ func (s *Service) verifyAccount(ctx context.Context, a *AccountRecord) (int64, e
 			}
 			if h := EntryHash(prev, e); h != e.Hash {
 				return 0, broken(e, "hash %x does not match recomputed %x", e.Hash[:8], h[:8])
+			}
+			if each != nil {
+				each(e)
 			}
 			prev, balance, version, seq = e.Hash, e.Balance, e.Version, e.Seq
 		}

@@ -190,3 +190,68 @@ func TestLedgerStoreBatchMatchesSingles(t *testing.T) {
 	}
 	require.NoError(t, batchSvc.Verify(ctx, ""))
 }
+
+// TestLedgerStoreAuditNamesCorruption edits the store's own records behind
+// the ledger's back, keeping every hash chain valid, and expects Audit to
+// name the account, the transfer and the amounts that disagree.
+func TestLedgerStoreAuditNamesCorruption(t *testing.T) {
+	ctx := context.Background()
+	store := NewLedgerStore()
+	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	svc, err := ledger.New(store, &ledger.Options{Now: func() time.Time { return now }})
+	require.NoError(t, err)
+	pts := ledger.Asset{Code: "POINTS", Scale: 2}
+	for _, spec := range []ledger.AccountSpec{{ID: "issuer", Asset: pts, NoFloor: true}, {ID: "vol-1", Asset: pts}, {ID: "shop", Asset: pts}} {
+		_, err = svc.OpenAccount(ctx, spec)
+		require.NoError(t, err)
+	}
+	for _, id := range []ledger.TransferID{"t1", "t2", "t3"} {
+		_, err = svc.Transfer(ctx, ledger.TransferRequest{ID: id, Postings: ledger.Move(pts, "issuer", "vol-1", decimal.NewFromInt(5))})
+		require.NoError(t, err)
+	}
+	_, err = svc.Transfer(ctx, ledger.TransferRequest{ID: "h1", Postings: ledger.Move(pts, "vol-1", "shop", decimal.NewFromInt(2)), HoldUntil: now.Add(time.Hour)})
+	require.NoError(t, err)
+	_, err = svc.Audit(ctx)
+	require.NoError(t, err)
+	a := store.acct(store.ids["vol-1"])
+	audit := func(t *testing.T, want ...string) {
+		t.Helper()
+		require.NoError(t, svc.Verify(ctx, ""), "every hash chain still holds")
+		_, err := svc.Audit(ctx)
+		require.ErrorIs(t, err, ledger.ErrInvariant)
+		for _, w := range want {
+			require.Contains(t, err.Error(), w)
+		}
+	}
+
+	t.Run("pending amount", func(t *testing.T) {
+		a.PendingDebits += 100 // 3 reserved, only h1's 2 pending
+		defer func() { a.PendingDebits -= 100 }()
+		audit(t, `account "vol-1"`, "pending debits 3 and credits 0", `1 pending holds (hold "h1"`, "reserve 2 and 0")
+	})
+	t.Run("entry names another transfer", func(t *testing.T) {
+		// Entry 3 of vol-1 made to name t2 instead of t3, its chain
+		// rehashed.
+		e := a.entryAt(2)
+		t2, ok := store.tids.find(store, "t2")
+		require.True(t, ok)
+		t3, last := e.tr, a.LastHash
+		e.tr = t2
+		rec := store.entryRecord(a, 2)
+		e.hash = ledger.EntryHash(a.entryAt(1).hash, &rec)
+		a.LastHash = e.hash
+		defer func() { e.tr, e.hash, a.LastHash = t3, last, last }()
+		audit(t, `transfer "t2"`, `account "vol-1" by 5`, "has 2 entries")
+	})
+	t.Run("postings", func(t *testing.T) {
+		// t1's postings made to move 4 instead of the 5 its entries record.
+		i, ok := store.tids.find(store, "t1")
+		require.True(t, ok)
+		tr := store.transferAt(i)
+		tr.inline[0].units, tr.inline[1].units = 400, 400
+		defer func() { tr.inline[0].units, tr.inline[1].units = 500, 500 }()
+		audit(t, `account "issuer"`, `entry 1 (transfer "t1")`, "by -5, the transfer's postings by -4")
+	})
+	_, err = svc.Audit(ctx)
+	require.NoError(t, err)
+}

@@ -74,6 +74,39 @@ func (s *LedgerStore) Transfer(ctx context.Context, id ledger.TransferID) (ledge
 	return s.record(s.transferAt(i)), nil
 }
 
+// Transfers implements ledger.Store: the records in the order they were
+// first recorded.
+func (s *LedgerStore) Transfers(ctx context.Context, after ledger.TransferID, limit int) ([]ledger.TransferRecord, error) {
+	if err := ledgerCtxErr(ctx, "transfers"); err != nil {
+		return nil, err
+	}
+	if limit <= 0 {
+		return nil, fmt.Errorf("memory: transfers: limit %d must be positive: %w", limit, ledger.ErrInvalid)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var start int32
+	if after != "" {
+		i, ok := s.tids.find(s, after)
+		if !ok {
+			return nil, fmt.Errorf("memory: transfers after %q: %w", after, ledger.ErrTransferNotFound)
+		}
+		start = i + 1
+	}
+	end := s.tn
+	if int64(end-start) > int64(limit) {
+		end = start + int32(limit)
+	}
+	if start >= end {
+		return nil, nil
+	}
+	out := make([]ledger.TransferRecord, 0, end-start)
+	for i := start; i < end; i++ {
+		out = append(out, s.record(s.transferAt(i)))
+	}
+	return out, nil
+}
+
 // Entries implements ledger.Store.
 func (s *LedgerStore) Entries(ctx context.Context, id ledger.AccountID, after int64, limit int) ([]ledger.EntryRecord, error) {
 	if err := ledgerCtxErr(ctx, "entries"); err != nil {

@@ -269,6 +269,30 @@ func (s *LedgerStore) Transfer(ctx context.Context, id ledger.TransferID) (ledge
 	return *rec, nil
 }
 
+// Transfers returns a page of transfer records ordered by ID (byte-wise:
+// the ID column is COLLATE "C").
+func (s *LedgerStore) Transfers(ctx context.Context, after ledger.TransferID, limit int) ([]ledger.TransferRecord, error) {
+	if limit <= 0 {
+		return nil, fmt.Errorf("postgres: transfers: field limit: %d must be positive: %w", limit, ledger.ErrInvalid)
+	}
+	rows, err := s.db.pool.Query(ctx, s.db.q("SELECT "+transferCols+" FROM {s}.ledger_transfers WHERE id > $1 ORDER BY id LIMIT $2"),
+		string(after), min(limit, 1000))
+	if err != nil {
+		return nil, fmt.Errorf("postgres: transfers: %w", translate(err))
+	}
+	recs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ledger.TransferRecord, error) {
+		rec, err := scanTransfer(r)
+		if err != nil {
+			return ledger.TransferRecord{}, err
+		}
+		return *rec, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: transfers: %w", translate(err))
+	}
+	return recs, nil
+}
+
 // Entries returns a page of the account's entries by Seq.
 func (s *LedgerStore) Entries(ctx context.Context, id ledger.AccountID, after int64, limit int) ([]ledger.EntryRecord, error) {
 	if limit <= 0 {

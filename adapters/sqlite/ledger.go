@@ -242,6 +242,35 @@ func (s *LedgerStore) Transfer(ctx context.Context, id ledger.TransferID) (ledge
 	return *rec, nil
 }
 
+// Transfers returns up to limit transfer records with IDs greater than
+// after, by ID.
+func (s *LedgerStore) Transfers(ctx context.Context, after ledger.TransferID, limit int) ([]ledger.TransferRecord, error) {
+	if limit <= 0 {
+		return nil, fmt.Errorf("sqlite: ledger: transfers: field limit: %d is not positive: %w", limit, ledger.ErrInvalid)
+	}
+	q, err := s.db.readStmt(ctx, `SELECT `+transferCols+` FROM ledger_transfers WHERE id > ? ORDER BY id LIMIT ?`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: ledger: transfers: %w", err)
+	}
+	rows, err := q.QueryContext(ctx, string(after), min(limit, maxPage))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: ledger: transfers: %w", translate(err))
+	}
+	defer rows.Close()
+	var out []ledger.TransferRecord
+	for rows.Next() {
+		rec, err := scanTransfer(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: ledger: transfers: %w", translate(err))
+		}
+		out = append(out, *rec)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: ledger: transfers: %w", translate(err))
+	}
+	return out, nil
+}
+
 const entryCols = `account, seq, transfer_id, units, balance, version, recorded_at, effective_at, hash`
 
 // Entries returns up to limit entries of an account with Seq greater than

@@ -126,7 +126,11 @@ func testCancelledReads(t *testing.T, f *Fixture) {
 	errs = append(errs, err)
 	_, err = f.Store.DueHolds(ctx, Start, 10)
 	errs = append(errs, err)
+	_, err = f.Store.Transfers(ctx, "", 10)
+	errs = append(errs, err)
 	errs = append(errs, f.Svc.Verify(ctx, ""))
+	_, err = f.Svc.Audit(ctx)
+	errs = append(errs, err)
 	for i, err := range errs {
 		require.Truef(t, errors.Is(err, context.Canceled), "read %d: error %v does not wrap context.Canceled", i, err)
 	}

@@ -148,8 +148,9 @@ func (f *Fixture) RequireBalance(id ledger.AccountID, posted, available string) 
 
 // CheckInvariants fails the test unless svc's ledger passes Audit: hash
 // chains and histories verify, per asset the balances sum to zero, each
-// balance equals the sum of its entries, and no floor or ceiling is
-// crossed.
+// balance equals the sum of its entries, no floor or ceiling is crossed,
+// pending amounts equal what pending holds reserve, and entries and
+// transfer records agree (see ledger.Service.Audit).
 func CheckInvariants(t testing.TB, svc *ledger.Service) ledger.AuditReport {
 	t.Helper()
 	rep, err := svc.Audit(context.Background())
@@ -170,6 +171,7 @@ func Run(t *testing.T, newStore func(t *testing.T) ledger.Store) {
 		{"Hold", holdTests},
 		{"Reversal", reversalTests},
 		{"History", historyTests},
+		{"Audit", auditTests},
 		{"Batch", batchTests},
 		{"Context", contextTests},
 		{"Concurrency", concurrencyTests},
