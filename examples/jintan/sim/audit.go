@@ -20,6 +20,10 @@ type AuditSummary struct {
 	// hash chains).
 	Accounts int
 	Entries  int64
+	// Transfers and Holds are the transfer records and the holds among
+	// them that ledger.Audit checked against the entries and the pending
+	// amounts.
+	Transfers, Holds int64
 	// Records are the service records checked against the completed orders
 	// and confirmations behind them; Volunteers the wallets checked against
 	// records and ledger balances.
@@ -59,7 +63,8 @@ var (
 	farFuture = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
 )
 
-// auditLedger runs the ledger's own audit: invariants and every hash chain.
+// auditLedger runs the ledger's own audit: invariants, every hash chain,
+// entries against transfers and holds against pending amounts.
 func (w *world) auditLedger(ctx context.Context, a *AuditSummary) error {
 	rep, err := w.led.Audit(ctx)
 	switch {
@@ -69,6 +74,7 @@ func (w *world) auditLedger(ctx context.Context, a *AuditSummary) error {
 		return err
 	}
 	a.Accounts, a.Entries = rep.Accounts, rep.Entries
+	a.Transfers, a.Holds = rep.Transfers, rep.Holds
 	return nil
 }
 

@@ -166,7 +166,8 @@ func (r Report) Write(out io.Writer) error {
 		verdict = fmt.Sprintf("%d VIOLATIONS", len(a.Violations))
 	}
 	p.f("\naudit: %s\n", verdict)
-	p.f("  ledger: %s accounts, %s entries: invariants and hash chains verified\n", num(a.Accounts), num(int(a.Entries)))
+	p.f("  ledger: %s accounts, %s entries, %s transfers (%s holds): invariants, hash chains, entries against transfers, holds against pending amounts\n",
+		num(a.Accounts), num(int(a.Entries)), num(int(a.Transfers)), num(int(a.Holds)))
 	p.f("  points: %s service records backed by a completed order or a confirmed record; %s wallets equal records and ledger\n", num(a.Records), num(a.Volunteers))
 	p.f("  dispatch: %s order histories (%s transitions) follow the transition table\n", num(a.Orders), num(a.Transitions))
 	p.f("  roll-ups: %d roll-ups and statistics equal their recounts\n", a.Rollups)
