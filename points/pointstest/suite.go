@@ -24,6 +24,7 @@ func Cases() []Case {
 	cs = append(cs, redeemCases()...)
 	cs = append(cs, settleCases()...)
 	cs = append(cs, settleReviewCases()...)
+	cs = append(cs, settleLateCases()...)
 	cs = append(cs, miscCases()...)
 	cs = append(cs, raceCases()...)
 	return cs
