@@ -25,6 +25,7 @@ func Cases() []Case {
 	cs = append(cs, settleCases()...)
 	cs = append(cs, settleReviewCases()...)
 	cs = append(cs, settleLateCases()...)
+	cs = append(cs, limitCases()...)
 	cs = append(cs, miscCases()...)
 	cs = append(cs, raceCases()...)
 	return cs
