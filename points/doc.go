@@ -34,8 +34,9 @@
 // the ledger and acknowledges them. Each Op's ledger ID is derived from its
 // source, so applying it again returns the ledger's first outcome; after a
 // crash, Service.Sync (or retrying the command) finishes the job. A
-// redemption whose hold reached the ledger too late, and was refused for
-// good, is settled by an operator with Service.SettleRedemption.
+// redemption whose hold or post reached the ledger too late, and was
+// refused for good, is settled by an operator with
+// Service.SettleRedemption.
 //
 // # Usage
 //

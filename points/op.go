@@ -47,7 +47,8 @@ const (
 type Op struct {
 	// ID is the ledger transfer ID: "rec:R1", "rev:R1", "bonus:K",
 	// "penalty:K", "exp:<lot>:<n>", "hold:<redemption>", "post:<redemption>",
-	// "void:<redemption>", "settle:<redemption>" (see
+	// "void:<redemption>" (of a cancellation, an expiry, or a settlement
+	// that releases a hold), "settle:<redemption>" (see
 	// Service.SettleRedemption).
 	ID string
 	// Seq orders operations; set by the store at Commit, increasing.

@@ -402,10 +402,12 @@ func (s *Service) inOrder(ctx context.Context, ops []Op) ([]Op, error) {
 // Run it from a job, often: a redemption's hold that reaches the ledger
 // after its deadline and the 30 days of grace past it (the ledger's own
 // expiry of a forgotten hold) is refused there, and so is a post or void
-// of it; the ledger keeps those refusals, and Sync reports them, and holds
-// back the volunteer's later ops, every time until an operator settles
-// the redemption with SettleRedemption (once it is fulfilled, cancelled
-// or expired), which acknowledges them.
+// of it; a post that reaches the ledger after that time is refused too,
+// even when its hold was placed on time (the ledger expires the hold, or
+// holds it as due). The ledger keeps those refusals, and Sync reports
+// them, and holds back the volunteer's later ops, every time until an
+// operator settles the redemption with SettleRedemption (once it is
+// fulfilled, cancelled or expired), which acknowledges them.
 func (s *Service) Sync(ctx context.Context) (int, error) {
 	n := 0
 	var errs []error

@@ -464,7 +464,7 @@ func (s *PointsStore) Lot(ctx context.Context, id string) (points.Lot, error) {
 // through q.
 func (s *PointsStore) dueLots(ctx context.Context, q queryer, now time.Time, limit int) ([]points.Lot, error) {
 	return queryGob[points.Lot](ctx, q, s.db, `SELECT data FROM {s}.points_lots WHERE positive AND expires_at IS NOT NULL AND expires_at <= $1
-		ORDER BY expires_at, id LIMIT $2`, now, max(limit, 1))
+		ORDER BY expires_at, id LIMIT $2`, now, max(limit, 0))
 }
 
 // DueLots returns lots with points remaining whose expiry has come.
@@ -612,7 +612,7 @@ func (s *PointsStore) Redemptions(ctx context.Context, v org.VolunteerID, item s
 // DueRedemptions returns held redemptions whose deadline has come.
 func (s *PointsStore) DueRedemptions(ctx context.Context, now time.Time, limit int) ([]points.Redemption, error) {
 	return queryGob[points.Redemption](ctx, s.db.pool, s.db, `SELECT data FROM {s}.points_redemptions WHERE held AND deadline <= $1
-		ORDER BY deadline, id LIMIT $2`, now, max(limit, 1))
+		ORDER BY deadline, id LIMIT $2`, now, max(limit, 0))
 }
 
 // Certificate returns one certificate.
@@ -661,12 +661,12 @@ func (s *PointsStore) RecordRefusal(ctx context.Context, r org.Refusal) (int64, 
 
 // Refusals returns a page of the refusal log.
 func (s *PointsStore) Refusals(ctx context.Context, after int64, limit int) ([]org.Refusal, error) {
-	return queryGob[org.Refusal](ctx, s.db.pool, s.db, "SELECT data FROM {s}.points_refusals WHERE seq > $1 ORDER BY seq LIMIT $2", after, max(limit, 1))
+	return queryGob[org.Refusal](ctx, s.db.pool, s.db, "SELECT data FROM {s}.points_refusals WHERE seq > $1 ORDER BY seq LIMIT $2", after, max(limit, 0))
 }
 
 // PendingOps returns unacknowledged ops in Seq order.
 func (s *PointsStore) PendingOps(ctx context.Context, limit int) ([]points.Op, error) {
-	return queryGob[points.Op](ctx, s.db.pool, s.db, "SELECT data FROM {s}.points_ops WHERE NOT acked ORDER BY seq LIMIT $1", max(limit, 1))
+	return queryGob[points.Op](ctx, s.db.pool, s.db, "SELECT data FROM {s}.points_ops WHERE NOT acked ORDER BY seq LIMIT $1", max(limit, 0))
 }
 
 // AckOps marks ops as applied; unknown IDs are ignored.

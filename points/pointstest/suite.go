@@ -23,6 +23,9 @@ func Cases() []Case {
 	cs = append(cs, objectionCases()...)
 	cs = append(cs, redeemCases()...)
 	cs = append(cs, settleCases()...)
+	cs = append(cs, settleReviewCases()...)
+	cs = append(cs, settleLateCases()...)
+	cs = append(cs, limitCases()...)
 	cs = append(cs, miscCases()...)
 	cs = append(cs, raceCases()...)
 	return cs
