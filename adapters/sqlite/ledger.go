@@ -800,6 +800,13 @@ func (lt *ledgerTx) PutEntry(e ledger.EntryRecord) error {
 
 // flush writes what the rules changed: new and changed transfers, new
 // entries, changed account states. New rows go in multi-row INSERTs.
+//
+// Its multi-row statements say OR FAIL: one that fails midway keeps the
+// rows it wrote before the failure instead of undoing itself, which spares
+// SQLite the statement journal it would otherwise fill with a copy of every
+// page the statement touches (see migration 0006). flush's error always
+// reaches the writer, which then rolls the request back to its savepoint or
+// with its whole transaction, so those rows are never committed.
 func (lt *ledgerTx) flush() error {
 	// The argument lists go in one buffer the writer keeps from batch to
 	// batch; it is cleared on the way out so that it holds no record alive.
@@ -822,7 +829,7 @@ func (lt *ledgerTx) flush() error {
 			return fmt.Errorf("transfer %q: %w", t.rec.ID, err)
 		}
 	}
-	if err := insertRows(lt.tx, `INSERT INTO ledger_transfers (`+transferCols+`) VALUES `, transferArgs, args); err != nil {
+	if err := insertRows(lt.tx, `INSERT OR FAIL INTO ledger_transfers (`+transferCols+`) VALUES `, transferArgs, args); err != nil {
 		return fmt.Errorf("transfers: %w", err)
 	}
 	args = args[:0]
@@ -833,7 +840,7 @@ func (lt *ledgerTx) flush() error {
 		args = append(args, string(e.Account), e.Seq, string(e.Transfer), e.Units, e.Balance, e.Version,
 			rec.arg(e.RecordedAt), eff.arg(e.EffectiveAt), e.Hash[:])
 	}
-	if err := insertRows(lt.tx, `INSERT INTO ledger_entries (`+entryCols+`) VALUES `, entryArgs, args); err != nil {
+	if err := insertRows(lt.tx, `INSERT OR FAIL INTO ledger_entries (`+entryCols+`) VALUES `, entryArgs, args); err != nil {
 		return fmt.Errorf("entries: %w", err)
 	}
 	args = args[:0]
@@ -841,7 +848,7 @@ func (lt *ledgerTx) flush() error {
 		args = append(args, string(st.ID), boolArg(st.Closed), st.Balance, st.PendingDebits,
 			st.PendingCredits, st.Version, st.Entries, st.LastHash[:])
 	}
-	err := execRows(lt.tx, `UPDATE ledger_accounts SET closed = v.column2, balance = v.column3,
+	err := execRows(lt.tx, `UPDATE OR FAIL ledger_accounts SET closed = v.column2, balance = v.column3,
 		pending_debits = v.column4, pending_credits = v.column5, version = v.column6,
 		entries = v.column7, last_hash = v.column8 FROM (VALUES `,
 		`) AS v WHERE ledger_accounts.id = v.column1`, accountArgs, args)
