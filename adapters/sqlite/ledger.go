@@ -829,7 +829,7 @@ func (lt *ledgerTx) flush() error {
 			return fmt.Errorf("transfer %q: %w", t.rec.ID, err)
 		}
 	}
-	if err := insertRows(lt.tx, `INSERT OR FAIL INTO ledger_transfers (`+transferCols+`) VALUES `, transferArgs, args); err != nil {
+	if err := insertRows(lt.tx, `INSERT OR FAIL INTO ledger_transfers (`+transferCols+`) VALUES `, transferArgs, transferShared, args); err != nil {
 		return fmt.Errorf("transfers: %w", err)
 	}
 	args = args[:0]
@@ -840,7 +840,7 @@ func (lt *ledgerTx) flush() error {
 		args = append(args, string(e.Account), e.Seq, string(e.Transfer), e.Units, e.Balance, e.Version,
 			rec.arg(e.RecordedAt), eff.arg(e.EffectiveAt), e.Hash[:])
 	}
-	if err := insertRows(lt.tx, `INSERT OR FAIL INTO ledger_entries (`+entryCols+`) VALUES `, entryArgs, args); err != nil {
+	if err := insertRows(lt.tx, `INSERT OR FAIL INTO ledger_entries (`+entryCols+`) VALUES `, entryArgs, entryShared, args); err != nil {
 		return fmt.Errorf("entries: %w", err)
 	}
 	args = args[:0]
@@ -851,7 +851,7 @@ func (lt *ledgerTx) flush() error {
 	err := execRows(lt.tx, `UPDATE OR FAIL ledger_accounts SET closed = v.column2, balance = v.column3,
 		pending_debits = v.column4, pending_credits = v.column5, version = v.column6,
 		entries = v.column7, last_hash = v.column8 FROM (VALUES `,
-		`) AS v WHERE ledger_accounts.id = v.column1`, accountArgs, args)
+		`) AS v WHERE ledger_accounts.id = v.column1`, accountArgs, accountShared, args)
 	if err != nil {
 		return fmt.Errorf("accounts: %w", err)
 	}
@@ -877,6 +877,17 @@ const (
 	transferArgs = 18 // columns in transferCols
 	entryArgs    = 9  // columns in entryCols
 	accountArgs  = 8  // id and the state columns flush updates
+)
+
+// The columns of each list above whose value the rows of one statement
+// often share (see execRows): everything of a transfer but its ID,
+// postings and fingerprint (a batch's transfers tend to share their kind,
+// reason, times and empty fields); an entry's times; an account's closed
+// flag and pending amounts.
+const (
+	transferShared = (1<<transferArgs - 1) &^ (1<<0 | 1<<7 | 1<<12)
+	entryShared    = 1<<6 | 1<<7
+	accountShared  = 1<<1 | 1<<3 | 1<<4
 )
 
 func appendTransferArgs(args []any, r *ledger.TransferRecord, tb *[3]timeBox) ([]any, error) {
