@@ -829,6 +829,13 @@ func (lt *ledgerTx) PutEntry(e ledger.EntryRecord) error {
 
 // flush writes what the rules changed: new and changed transfers, new
 // entries, changed account states. New rows go in multi-row INSERTs.
+//
+// Its multi-row statements say OR FAIL: one that fails midway keeps the
+// rows it wrote before the failure instead of undoing itself, which spares
+// SQLite the statement journal it would otherwise fill with a copy of every
+// page the statement touches (see migration 0006). flush's error always
+// reaches the writer, which then rolls the request back to its savepoint or
+// with its whole transaction, so those rows are never committed.
 func (lt *ledgerTx) flush() error {
 	// The argument lists go in one buffer the writer keeps from batch to
 	// batch; it is cleared on the way out so that it holds no record alive.
@@ -851,7 +858,7 @@ func (lt *ledgerTx) flush() error {
 			return fmt.Errorf("transfer %q: %w", t.rec.ID, err)
 		}
 	}
-	if err := insertRows(lt.tx, `INSERT INTO ledger_transfers (`+transferCols+`) VALUES `, transferArgs, args); err != nil {
+	if err := insertRows(lt.tx, `INSERT OR FAIL INTO ledger_transfers (`+transferCols+`) VALUES `, transferArgs, transferShared, args); err != nil {
 		return fmt.Errorf("transfers: %w", err)
 	}
 	args = args[:0]
@@ -862,7 +869,7 @@ func (lt *ledgerTx) flush() error {
 		args = append(args, string(e.Account), e.Seq, string(e.Transfer), e.Units, e.Balance, e.Version,
 			rec.arg(e.RecordedAt), eff.arg(e.EffectiveAt), e.Hash[:])
 	}
-	if err := insertRows(lt.tx, `INSERT INTO ledger_entries (`+entryCols+`) VALUES `, entryArgs, args); err != nil {
+	if err := insertRows(lt.tx, `INSERT OR FAIL INTO ledger_entries (`+entryCols+`) VALUES `, entryArgs, entryShared, args); err != nil {
 		return fmt.Errorf("entries: %w", err)
 	}
 	args = args[:0]
@@ -870,10 +877,10 @@ func (lt *ledgerTx) flush() error {
 		args = append(args, string(st.ID), boolArg(st.Closed), st.Balance, st.PendingDebits,
 			st.PendingCredits, st.Version, st.Entries, st.LastHash[:])
 	}
-	err := execRows(lt.tx, `UPDATE ledger_accounts SET closed = v.column2, balance = v.column3,
+	err := execRows(lt.tx, `UPDATE OR FAIL ledger_accounts SET closed = v.column2, balance = v.column3,
 		pending_debits = v.column4, pending_credits = v.column5, version = v.column6,
 		entries = v.column7, last_hash = v.column8 FROM (VALUES `,
-		`) AS v WHERE ledger_accounts.id = v.column1`, accountArgs, args)
+		`) AS v WHERE ledger_accounts.id = v.column1`, accountArgs, accountShared, args)
 	if err != nil {
 		return fmt.Errorf("accounts: %w", err)
 	}
@@ -899,6 +906,17 @@ const (
 	transferArgs = 18 // columns in transferCols
 	entryArgs    = 9  // columns in entryCols
 	accountArgs  = 8  // id and the state columns flush updates
+)
+
+// The columns of each list above whose value the rows of one statement
+// often share (see execRows): everything of a transfer but its ID,
+// postings and fingerprint (a batch's transfers tend to share their kind,
+// reason, times and empty fields); an entry's times; an account's closed
+// flag and pending amounts.
+const (
+	transferShared = (1<<transferArgs - 1) &^ (1<<0 | 1<<7 | 1<<12)
+	entryShared    = 1<<6 | 1<<7
+	accountShared  = 1<<1 | 1<<3 | 1<<4
 )
 
 func appendTransferArgs(args []any, r *ledger.TransferRecord, tb *[3]timeBox) ([]any, error) {

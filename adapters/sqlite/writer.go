@@ -91,8 +91,10 @@ type writer struct {
 	// and lt the ledgerTx every ledger pass reuses (see newLedgerTx).
 	args []any
 	lt   *ledgerTx
-	// queries caches multi-row statement texts (see valuesQuery).
+	// queries caches multi-row statement texts (see valuesQuery), and
+	// shapes counts those of them that share columns.
 	queries map[valuesKey]string
+	shapes  int
 	// depth numbers nested savepoints.
 	depth int
 
@@ -112,6 +114,10 @@ const lateWait = 200 * time.Microsecond
 
 // pageSize is the page size of new files.
 const pageSize = 4096
+
+// walAutocheckpoint is the WAL size, in pages, past which a commit
+// checkpoints: 40 MB at pageSize.
+const walAutocheckpoint = 10000
 
 // errTxLost means SQLite rolled the whole shared transaction back on its
 // own (an I/O error, a full disk, an interrupt): every request's work in
@@ -181,6 +187,12 @@ func (w *writer) setUp(ctx context.Context, abs string, o *Options) error {
 		"PRAGMA foreign_keys=ON",
 		"PRAGMA cache_size=-32768",
 		"PRAGMA temp_store=MEMORY",
+		// A checkpoint runs inside the commit that crosses this many WAL
+		// pages and copies every page changed since the last one: a
+		// larger WAL checkpoints less often, and copies a page that many
+		// commits rewrote (an account, the tail of its entries) once for
+		// all of them. SQLite's default is 1,000 pages.
+		"PRAGMA wal_autocheckpoint="+strconv.Itoa(walAutocheckpoint),
 		"PRAGMA busy_timeout="+strconv.FormatInt(o.BusyTimeout.Milliseconds(), 10),
 	)
 	for _, p := range pragmas {
@@ -739,8 +751,9 @@ func (tx *wtx) savepoint(fn func() error) (err error) {
 
 // insertRows inserts rows of cols values each, flattened in args, with
 // multi-row INSERT statements: query is "INSERT INTO t (...) VALUES ".
-func insertRows(tx *wtx, query string, cols int, args []any) error {
-	return execRows(tx, query, "", cols, args)
+// shareable is as in execRows.
+func insertRows(tx *wtx, query string, cols int, shareable uint64, args []any) error {
+	return execRows(tx, query, "", cols, shareable, args)
 }
 
 // execRows runs prefix + a VALUES list + suffix over rows of cols values
@@ -749,7 +762,16 @@ func insertRows(tx *wtx, query string, cols int, args []any) error {
 // fewer than 16 rows at once, so that a few prepared statements serve every
 // count while each row costs a fraction of a statement: a single transfer
 // writes its two entries with one statement, not two.
-func execRows(tx *wtx, prefix, suffix string, cols int, args []any) error {
+//
+// shareable has bit c set for the columns c that often hold one value in
+// every row of a statement (a batch's time, an empty reference). When all
+// the rows of a statement agree on such a column, the value is bound once,
+// in the first row, and the other rows name that parameter (?N) instead of
+// binding it again: each bound value is a driver call that takes the
+// connection's lock, and a text value is copied first (binding was about a
+// fifth of a batch's CPU). execRows moves the values within args, which
+// holds no useful list afterwards.
+func execRows(tx *wtx, prefix, suffix string, cols int, shareable uint64, args []any) error {
 	for len(args) > 0 {
 		n := len(args) / cols
 		rows := n
@@ -759,12 +781,75 @@ func execRows(tx *wtx, prefix, suffix string, cols int, args []any) error {
 		case n >= 16:
 			rows = 16
 		}
-		if _, err := tx.execValues(tx.w.valuesQuery(prefix, suffix, cols, rows), args[:rows*cols]); err != nil {
+		chunk := args[:rows*cols]
+		var shared uint64
+		if rows > 1 {
+			shared = sharedCols(chunk, cols, shareable)
+		}
+		q, ok := tx.w.valuesQuery(prefix, suffix, cols, rows, shared)
+		if !ok {
+			shared = 0
+			q, _ = tx.w.valuesQuery(prefix, suffix, cols, rows, 0)
+		}
+		if _, err := tx.execValues(q, packShared(chunk, cols, shared)); err != nil {
 			return err
 		}
 		args = args[rows*cols:]
 	}
 	return nil
+}
+
+// sharedCols returns the columns among shareable (bit c for column c) that
+// hold the same value in every row of args.
+func sharedCols(args []any, cols int, shareable uint64) uint64 {
+	shared := shareable
+	for c := 0; c < cols && c < 64; c++ {
+		if shared&(1<<c) == 0 {
+			continue
+		}
+		v := args[c]
+		for i := c + cols; i < len(args); i += cols {
+			if !sameValue(v, args[i]) {
+				shared &^= 1 << c
+				break
+			}
+		}
+	}
+	return shared
+}
+
+// sameValue reports whether two driver values are the same value of the
+// same type. Byte slices are never the same: they are not shared.
+func sameValue(a, b any) bool {
+	switch a := a.(type) {
+	case nil:
+		return b == nil
+	case int64:
+		b, ok := b.(int64)
+		return ok && a == b
+	case string:
+		b, ok := b.(string)
+		return ok && a == b
+	}
+	return false
+}
+
+// packShared moves the values of the shared columns of every row but the
+// first out of args, in place, keeping the others in order: the argument
+// list of the statement valuesQuery made for shared.
+func packShared(args []any, cols int, shared uint64) []any {
+	if shared == 0 {
+		return args
+	}
+	w := cols
+	for i := cols; i < len(args); i++ {
+		if shared&(1<<(i%cols)) == 0 {
+			args[w] = args[i]
+			w++
+		}
+	}
+	clear(args[w:])
+	return args[:w]
 }
 
 // listQuery returns prefix + "(?, ?, ...)" with n placeholders, for
@@ -782,17 +867,44 @@ func (w *writer) listQuery(prefix string, n int) string {
 type valuesKey struct {
 	prefix, suffix string
 	cols, rows     int
+	shared         uint64
 }
 
+// maxShapes bounds the statements valuesQuery makes for shared columns,
+// each prepared once and kept: a workload whose rows agree on ever new sets
+// of columns binds every value instead of preparing without end.
+const maxShapes = 64
+
 // valuesQuery returns prefix, rows groups of cols placeholders, suffix;
-// built once per shape.
-func (w *writer) valuesQuery(prefix, suffix string, cols, rows int) string {
-	k := valuesKey{prefix, suffix, cols, rows}
+// built once per shape. The columns in shared (bit c for column c) are
+// plain placeholders in the first group and name the first group's
+// parameter (?N) in the others. It reports false, with no query, when
+// shared is not zero and maxShapes such statements exist already.
+func (w *writer) valuesQuery(prefix, suffix string, cols, rows int, shared uint64) (string, bool) {
+	k := valuesKey{prefix, suffix, cols, rows, shared}
 	if q, ok := w.queries[k]; ok {
-		return q
+		return q, true
 	}
-	group := "(" + strings.Repeat("?, ", cols-1) + "?)"
-	q := prefix + group + strings.Repeat(", "+group, rows-1) + suffix
+	if shared != 0 {
+		if w.shapes >= maxShapes {
+			return "", false
+		}
+		w.shapes++
+	}
+	first := "(" + strings.Repeat("?, ", cols-1) + "?)"
+	var other strings.Builder
+	other.WriteString(", (")
+	for c := range cols {
+		if c > 0 {
+			other.WriteString(", ")
+		}
+		other.WriteByte('?')
+		if shared&(1<<c) != 0 {
+			other.WriteString(strconv.Itoa(c + 1))
+		}
+	}
+	other.WriteByte(')')
+	q := prefix + first + strings.Repeat(other.String(), rows-1) + suffix
 	w.queries[k] = q
-	return q
+	return q, true
 }
