@@ -115,10 +115,6 @@ const lateWait = 200 * time.Microsecond
 // pageSize is the page size of new files.
 const pageSize = 4096
 
-// walAutocheckpoint is the WAL size, in pages, past which a commit
-// checkpoints: 40 MB at pageSize.
-const walAutocheckpoint = 10000
-
 // errTxLost means SQLite rolled the whole shared transaction back on its
 // own (an I/O error, a full disk, an interrupt): every request's work in
 // it is gone and must be redone.
@@ -187,12 +183,6 @@ func (w *writer) setUp(ctx context.Context, abs string, o *Options) error {
 		"PRAGMA foreign_keys=ON",
 		"PRAGMA cache_size=-32768",
 		"PRAGMA temp_store=MEMORY",
-		// A checkpoint runs inside the commit that crosses this many WAL
-		// pages and copies every page changed since the last one: a
-		// larger WAL checkpoints less often, and copies a page that many
-		// commits rewrote (an account, the tail of its entries) once for
-		// all of them. SQLite's default is 1,000 pages.
-		"PRAGMA wal_autocheckpoint="+strconv.Itoa(walAutocheckpoint),
 		"PRAGMA busy_timeout="+strconv.FormatInt(o.BusyTimeout.Milliseconds(), 10),
 	)
 	for _, p := range pragmas {
