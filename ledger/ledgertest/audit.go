@@ -16,6 +16,8 @@ var auditTests = []subtest{
 	{name: "StoreTransfersPaged", fn: testTransfersPaged},
 	{name: "AuditCountsEveryRecord", fn: testAuditCounts},
 	{name: "AuditDetectsDisagreement", fn: testAuditDisagreement},
+	{name: "AuditHugePostings", fn: testAuditHugePostings},
+	{name: "AuditHugeBalances", fn: testAuditHugeBalances},
 }
 
 func testTransfersPaged(t *testing.T, f *Fixture) {
