@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"math/big"
+	"math/bits"
 	"slices"
 
 	"github.com/shopspring/decimal"
@@ -33,7 +35,9 @@ type AuditReport struct {
 // its ceiling, no negative pending amount, nothing left on a closed
 // account; and pending debits and credits equal to the sums of the
 // postings of the holds still pending on it. For every asset: balances
-// sum to zero. For every transfer record: postings that are positive and
+// sum to zero. For every transfer record but a refused one (kept only to
+// answer retries, it moves nothing and is checked only for carrying no
+// link or posted amount): postings that are positive and
 // balance per asset; a status its kind can have; a deadline after the
 // recorded time for a hold and none for other kinds; links that agree both
 // ways (a resolved hold and the post, void or expiry that names it, a
@@ -53,7 +57,7 @@ type AuditReport struct {
 // reads them again to name the culprit). Run it when no writes are in
 // flight for an exact answer.
 func (s *Service) Audit(ctx context.Context) (AuditReport, error) {
-	a := &auditor{s: s, sums: map[Asset]int64{}, pending: map[AccountID]*reservation{}}
+	a := &auditor{s: s, sums: map[Asset]*wide{}, pending: map[AccountID]*reservation{}}
 	a.seeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
 	if err := a.eachTransfer(ctx, a.checkTransfer); err != nil {
 		return AuditReport{}, err
@@ -72,7 +76,7 @@ func (s *Service) Audit(ctx context.Context) (AuditReport, error) {
 type auditor struct {
 	s    *Service
 	rep  AuditReport
-	sums map[Asset]int64
+	sums map[Asset]*wide
 	// pending sums the reservations of pending holds by account.
 	pending map[AccountID]*reservation
 	// moved digests the balance changes transfers make, entered those
@@ -229,7 +233,7 @@ func checkPostings(r *TransferRecord) error {
 	}
 	type total struct {
 		asset           Asset
-		debits, credits int64
+		debits, credits wide
 	}
 	var buf [2]total
 	totals := buf[:0]
@@ -243,19 +247,15 @@ func checkPostings(r *TransferRecord) error {
 			totals = append(totals, total{asset: p.Asset})
 			k = len(totals) - 1
 		}
-		var ok bool
 		if p.Side == Debit {
-			totals[k].debits, ok = addUnits(totals[k].debits, p.Units)
+			totals[k].debits.add(p.Units)
 		} else {
-			totals[k].credits, ok = addUnits(totals[k].credits, p.Units)
-		}
-		if !ok {
-			return badTransfer(r, "asset %s: postings overflow", p.Asset)
+			totals[k].credits.add(p.Units)
 		}
 	}
 	for _, t := range totals {
 		if t.debits != t.credits {
-			return badTransfer(r, "asset %s: debits %s and credits %s do not balance", t.asset, t.asset.FromUnits(t.debits), t.asset.FromUnits(t.credits))
+			return badTransfer(r, "asset %s: debits %s and credits %s do not balance", t.asset, t.debits.format(t.asset), t.credits.format(t.asset))
 		}
 	}
 	return nil
@@ -459,11 +459,12 @@ func (a *auditor) checkAccount(ctx context.Context, acct *AccountRecord) error {
 	}
 	a.rep.Accounts++
 	a.rep.Entries += n
-	sum, ok := addUnits(a.sums[acct.Asset], acct.Balance)
-	if !ok {
-		return fmt.Errorf("ledger: audit: asset %s: balances overflow: %w", acct.Asset, ErrInvariant)
+	sum := a.sums[acct.Asset]
+	if sum == nil {
+		sum = new(wide)
+		a.sums[acct.Asset] = sum
 	}
-	a.sums[acct.Asset] = sum
+	sum.add(acct.Balance)
 	if err := checkBounds(&acct.AccountState); err != nil {
 		return err
 	}
@@ -497,8 +498,8 @@ func (a *auditor) checkReserved(acct *AccountRecord) error {
 func (a *auditor) finish(ctx context.Context) error {
 	for asset, sum := range a.sums {
 		a.rep.Assets = append(a.rep.Assets, asset)
-		if sum != 0 {
-			return fmt.Errorf("ledger: audit: asset %s: balances sum to %s, not zero: %w", asset, asset.FromUnits(sum), ErrInvariant)
+		if *sum != (wide{}) {
+			return fmt.Errorf("ledger: audit: asset %s: balances sum to %s, not zero: %w", asset, sum.format(asset), ErrInvariant)
 		}
 	}
 	slices.SortFunc(a.rep.Assets, func(x, y Asset) int {
@@ -541,4 +542,27 @@ func checkBounds(st *AccountState) error {
 		return fmt.Errorf("ledger: audit: account %q: closed with balance %s, pending debits %s and credits %s: %w", st.ID, amt(st.Balance), amt(st.PendingDebits), amt(st.PendingCredits), ErrInvariant)
 	}
 	return nil
+}
+
+// wide is a 128-bit two's complement integer: sums of minor units that a
+// valid ledger may carry past 64 bits on the way (many large balances of
+// both signs, or large postings on both sides), so that Audit never calls
+// a valid ledger broken for an overflow of its own.
+type wide struct{ hi, lo uint64 }
+
+// add adds v.
+func (w *wide) add(v int64) {
+	var carry uint64
+	w.lo, carry = bits.Add64(w.lo, uint64(v), 0)
+	w.hi += uint64(v>>63) + carry
+}
+
+// format returns w in units of asset, as decimal text.
+func (w wide) format(asset Asset) string {
+	n := new(big.Int).SetUint64(w.hi)
+	n.Lsh(n, 64).Or(n, new(big.Int).SetUint64(w.lo))
+	if w.hi>>63 == 1 {
+		n.Sub(n, new(big.Int).Lsh(big.NewInt(1), 128))
+	}
+	return decimal.NewFromBigInt(n, -int32(asset.Scale)).String()
 }

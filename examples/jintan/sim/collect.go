@@ -26,6 +26,7 @@ func (w *world) report(ctx context.Context) (Report, error) {
 	}
 	a = &rep.Audit
 	a.Accounts, a.Entries = ledgerAudit.Accounts, ledgerAudit.Entries
+	a.Transfers, a.Holds = ledgerAudit.Transfers, ledgerAudit.Holds
 	a.Violations = append(ledgerAudit.Violations, a.Violations...)
 	return rep, err
 }
