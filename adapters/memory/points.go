@@ -14,8 +14,9 @@ import (
 )
 
 var (
-	_ points.Store           = (*PointsStore)(nil)
-	_ points.UsageUnitsStore = (*PointsStore)(nil)
+	_ points.Store             = (*PointsStore)(nil)
+	_ points.UsageUnitsStore   = (*PointsStore)(nil)
+	_ points.FirstPendingStore = (*PointsStore)(nil)
 )
 
 // PointsStore is an in-memory points.Store, safe for concurrent use. One

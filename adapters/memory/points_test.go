@@ -21,7 +21,7 @@ func TestPointsConformance(t *testing.T) {
 }
 
 // plainPointsStore hides the memory store's optional capabilities
-// (points.UsageUnitsStore), so that the Service's fallback paths, the ones
+// (points.UsageUnitsStore, points.FirstPendingStore, ...), so that the Service's fallback paths, the ones
 // the SQL adapters take, run against the suite too.
 type plainPointsStore struct{ points.Store }
 
