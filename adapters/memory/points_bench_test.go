@@ -122,3 +122,69 @@ func BenchmarkConfirmLedgerOnly(b *testing.B) {
 		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
 	}
 }
+
+// BenchmarkRedeemLedgerOnly: the ledger hold and post BenchmarkRedeem makes
+// per op (one point held from one of 1,000 volunteers for the redeemed
+// account, then posted), alone: the floor of a redemption and its
+// fulfilment.
+func BenchmarkRedeemLedgerOnly(b *testing.B) {
+	ctx := context.Background()
+	led, err := ledger.New(&pointstest.FlakyLedger{Store: memory.NewLedgerStore()}, &ledger.Options{Now: func() time.Time { return pointstest.Start }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	a := points.PointsAsset
+	issued, redeemed := points.SchemeAccount(points.Issued, a), points.SchemeAccount(points.Redeemed, a)
+	for _, id := range []ledger.AccountID{issued, redeemed} {
+		if _, err := led.OpenAccount(ctx, ledger.AccountSpec{ID: id, Asset: a, Owner: "points", NoFloor: true}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	vols := make([]ledger.AccountID, pointstest.BenchVolunteers)
+	for i := range vols {
+		v := "B" + strconv.Itoa(10000 + i)[1:]
+		vols[i] = points.VolunteerAccount(org.VolunteerID(v), a)
+		if _, err := led.OpenAccount(ctx, ledger.AccountSpec{ID: vols[i], Asset: a, Owner: v}); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := led.Transfer(ctx, ledger.TransferRequest{ID: ledger.TransferID("seed:" + v), Reason: "points.bonus",
+			Postings: ledger.Move(a, issued, vols[i], decimal.NewFromInt(1_000_000))}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	holds, posts := make([]ledger.TransferID, b.N), make([]ledger.TransferID, b.N)
+	for i := range holds {
+		id := "id" + strconv.Itoa(10_000_000 + i)[1:]
+		holds[i], posts[i] = ledger.TransferID("hold:"+id), ledger.TransferID("post:"+id)
+	}
+	price := decimal.NewFromInt(1)
+	deadline := pointstest.Start.Add(37 * 24 * time.Hour)
+	var postings [2]ledger.Posting
+	runtime.GC()
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu := cputime.Process()
+	for i := 0; i < b.N; i++ {
+		postings = [2]ledger.Posting{
+			{Account: vols[i%len(vols)], Side: ledger.Debit, Asset: a, Amount: price},
+			{Account: redeemed, Side: ledger.Credit, Asset: a, Amount: price},
+		}
+		r, err := led.Transfer(ctx, ledger.TransferRequest{ID: holds[i], Postings: postings[:], Reason: "points.redeem", Principal: "B0001",
+			EffectiveAt: pointstest.Start, HoldUntil: deadline})
+		if err == nil {
+			err = r.Err
+		}
+		if err == nil {
+			r, err = led.Post(ctx, ledger.PostRequest{ID: posts[i], Hold: holds[i], Reason: "points.fulfil", Principal: "admin-S1", EffectiveAt: pointstest.Start})
+		}
+		if err == nil {
+			err = r.Err
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	if cpu := cputime.Process() - cpu; cpu > 0 {
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
+	}
+}
