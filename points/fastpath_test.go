@@ -115,3 +115,17 @@ func requireSameEarning(t require.TestingT, want, got Earning) {
 		require.True(t, want.Lines[i].Points.Equal(got.Lines[i].Points))
 	}
 }
+
+// TestHundredthsMatchesFromUnits: the cached decimals read as FromUnits
+// makes them (value, exponent and text), on first use and after.
+func TestHundredthsMatchesFromUnits(t *testing.T) {
+	for _, u := range []int64{-1, 0, 1, 250, 2500, int64(len(hundredthsCache)) - 1, int64(len(hundredthsCache)), 1 << 40} {
+		for range 2 {
+			want, got := PointsAsset.FromUnits(u), hundredths(u)
+			require.Equal(t, want.Exponent(), got.Exponent(), "%d", u)
+			require.Equal(t, want.Coefficient(), got.Coefficient(), "%d", u)
+			require.Equal(t, want.String(), got.String(), "%d", u)
+			require.True(t, HoursAsset.FromUnits(u).Equal(got), "%d", u)
+		}
+	}
+}
