@@ -129,3 +129,14 @@ func TestHundredthsMatchesFromUnits(t *testing.T) {
 		}
 	}
 }
+
+// TestAbsAmountMatchesAbs: a posting's amount has the value and text of
+// Abs, whatever the amount's form.
+func TestAbsAmountMatchesAbs(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		d := decimal.New(rapid.Int64().Draw(t, "coef"), -rapid.Int32Range(0, 4).Draw(t, "exp"))
+		got := absAmount(PointsAsset, d)
+		require.True(t, d.Abs().Equal(got), "%s: got %s", d, got)
+		require.Equal(t, d.Abs().String(), got.String())
+	})
+}
