@@ -182,7 +182,7 @@ func (s *Service) addHours(have, add decimal.Decimal) (decimal.Decimal, int) {
 		sum := have.Add(add)
 		return sum, s.scheme.Level(sum)
 	}
-	return HoursAsset.FromUnits(h + a), s.scheme.levelUnits(h + a)
+	return hundredths(h + a), s.scheme.levelUnits(h + a)
 }
 
 // awardOp returns the ledger op of an award, or false when it moves

@@ -2,6 +2,7 @@ package points
 
 import (
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -145,7 +146,7 @@ func (s *Scheme) earn(rec *Record, used usedAmounts) Earning {
 		}
 		if hu, err := HoursAsset.ToUnits(rec.Hours); err == nil && rt.fits && hu > -mulLimit && hu < mulLimit {
 			ptsU = hu * rt.units / 100 // Go's division truncates toward zero, as Truncate does
-			pts = PointsAsset.FromUnits(ptsU)
+			pts = hundredths(ptsU)
 			var b [96]byte
 			e.add("base", string(append(appendUnits(b[:0], hu), rt.text...)), pts)
 			fast = true
@@ -224,7 +225,7 @@ func (s *Scheme) earn(rec *Record, used usedAmounts) Earning {
 	cap("cap_week", "per week", 2, rule.Caps.PerWeek, 1)
 	cap("cap_month", "per month", 3, rule.Caps.PerMonth, 2)
 	if ptsU != start {
-		pts = PointsAsset.FromUnits(ptsU)
+		pts = hundredths(ptsU)
 	}
 	e.Points = pts
 	return e
@@ -314,6 +315,26 @@ func (s *Scheme) ruleIndex(t time.Time) int {
 		}
 	}
 	return -1
+}
+
+// hundredthsCache holds the decimals of the small amounts in hundredths
+// (0 to 163.83), made on first use: awards, their points and the hours
+// they add come back to the same few values, and a decimal costs two
+// allocations. Decimals are immutable, so one may serve every caller.
+var hundredthsCache [1 << 14]atomic.Pointer[decimal.Decimal]
+
+// hundredths returns u hundredths as a decimal, as HoursAsset.FromUnits and
+// PointsAsset.FromUnits do (both have scale 2).
+func hundredths(u int64) decimal.Decimal {
+	if u < 0 || u >= int64(len(hundredthsCache)) {
+		return PointsAsset.FromUnits(u)
+	}
+	if d := hundredthsCache[u].Load(); d != nil {
+		return *d
+	}
+	d := PointsAsset.FromUnits(u)
+	hundredthsCache[u].Store(&d)
+	return d
 }
 
 // formatUnits formats hundredths as decimal.Decimal.String formats the

@@ -115,3 +115,28 @@ func requireSameEarning(t require.TestingT, want, got Earning) {
 		require.True(t, want.Lines[i].Points.Equal(got.Lines[i].Points))
 	}
 }
+
+// TestHundredthsMatchesFromUnits: the cached decimals read as FromUnits
+// makes them (value, exponent and text), on first use and after.
+func TestHundredthsMatchesFromUnits(t *testing.T) {
+	for _, u := range []int64{-1, 0, 1, 250, 2500, int64(len(hundredthsCache)) - 1, int64(len(hundredthsCache)), 1 << 40} {
+		for range 2 {
+			want, got := PointsAsset.FromUnits(u), hundredths(u)
+			require.Equal(t, want.Exponent(), got.Exponent(), "%d", u)
+			require.Equal(t, want.Coefficient(), got.Coefficient(), "%d", u)
+			require.Equal(t, want.String(), got.String(), "%d", u)
+			require.True(t, HoursAsset.FromUnits(u).Equal(got), "%d", u)
+		}
+	}
+}
+
+// TestAbsAmountMatchesAbs: a posting's amount has the value and text of
+// Abs, whatever the amount's form.
+func TestAbsAmountMatchesAbs(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		d := decimal.New(rapid.Int64().Draw(t, "coef"), -rapid.Int32Range(0, 4).Draw(t, "exp"))
+		got := absAmount(PointsAsset, d)
+		require.True(t, d.Abs().Equal(got), "%s: got %s", d, got)
+		require.Equal(t, d.Abs().String(), got.String())
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"sync/atomic"
 
@@ -132,7 +133,7 @@ func (b *book) request(ctx context.Context, op *Op, buf []ledger.Posting) (ledge
 		if amt.Sign() < 0 {
 			from, to = vol.id, other.id
 		}
-		abs := amt.Abs()
+		abs := absAmount(asset, amt)
 		req.Postings = append(req.Postings,
 			ledger.Posting{Account: from, Side: ledger.Debit, Asset: asset, Amount: abs},
 			ledger.Posting{Account: to, Side: ledger.Credit, Asset: asset, Amount: abs})
@@ -145,6 +146,19 @@ func (b *book) request(ctx context.Context, op *Op, buf []ledger.Posting) (ledge
 		return req, err
 	}
 	return req, nil
+}
+
+// absAmount returns |amt|: a shared decimal of its hundredths when it has
+// some (the ledger keeps postings in minor units, so the form of the
+// decimal is not kept), saving a hold's negated amount two allocations.
+func absAmount(asset ledger.Asset, amt decimal.Decimal) decimal.Decimal {
+	if amt.Sign() > 0 {
+		return amt // Abs returns it as it is
+	}
+	if u, err := asset.ToUnits(amt); err == nil && asset.Scale == 2 && u > math.MinInt64 {
+		return hundredths(-u)
+	}
+	return amt.Abs()
 }
 
 // apply applies ops in order: runs of transfers and holds go in one

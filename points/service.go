@@ -353,6 +353,14 @@ func (s *Service) inOrder(ctx context.Context, ops []Op) ([]Op, error) {
 	if len(ops) == 0 {
 		return ops, nil
 	}
+	if fs, ok := s.store.(FirstPendingStore); ok {
+		// The usual case: nothing pending before the change's own ops (or
+		// nothing pending at all: a concurrent Sync or command applied
+		// them), known without reading the pending ops.
+		if first, err := fs.FirstPendingOp(ctx); err == nil && (first == "" || first == ops[0].ID) {
+			return ops, nil
+		}
+	}
 	var vols map[org.VolunteerID]bool // the change's volunteers, made when needed
 	for limit := inOrderWindow; ; limit *= 16 {
 		pending, err := s.store.PendingOps(ctx, limit)

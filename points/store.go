@@ -138,6 +138,15 @@ type UsageUnitsStore interface {
 	UsageUnits(ctx context.Context, v org.VolunteerID, periods []string, out []int64) error
 }
 
+// FirstPendingStore is an optional capability of a Store: FirstPendingOp
+// returns the ID of the pending op (not yet acknowledged) with the lowest
+// Seq, or "" when no op is pending, as PendingOps(ctx, 1) would. A command
+// that finds its own op first then applies it without reading the pending
+// ops (see Service.inOrder).
+type FirstPendingStore interface {
+	FirstPendingOp(ctx context.Context) (string, error)
+}
+
 // DueWalletsStore is an optional capability of a Store: DueLotsWallets
 // answers as DueLots does and also returns the wallets of the returned
 // lots' volunteers, each once, in the order of their first lot, all read in

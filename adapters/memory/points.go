@@ -14,8 +14,9 @@ import (
 )
 
 var (
-	_ points.Store           = (*PointsStore)(nil)
-	_ points.UsageUnitsStore = (*PointsStore)(nil)
+	_ points.Store             = (*PointsStore)(nil)
+	_ points.UsageUnitsStore   = (*PointsStore)(nil)
+	_ points.FirstPendingStore = (*PointsStore)(nil)
 )
 
 // PointsStore is an in-memory points.Store, safe for concurrent use. One
@@ -647,10 +648,11 @@ func (s *PointsStore) apply(c *points.Change) {
 			s.items[d.Item] = it
 		}
 	}
-	for i, r := range c.Redemptions {
-		r = cloneRedemption(r)
+	for i := range c.Redemptions {
+		r := &c.Redemptions[i] // not copied: a Redemption is large
 		if row := s.redRows[i]; row == nil {
-			row = &pointsRedRow{red: r}
+			row = &pointsRedRow{red: *r}
+			row.red.Allocations = slices.Clone(r.Allocations)
 			s.redRows[i] = row // for the ops below
 			s.redemptions[r.ID] = row
 			s.redByVol[r.Volunteer] = insertRow(s.redByVol[r.Volunteer], row, cmpRedemptionRow)
@@ -659,7 +661,14 @@ func (s *PointsStore) apply(c *points.Change) {
 			if moved {
 				s.redByVol[row.red.Volunteer] = slices.DeleteFunc(s.redByVol[row.red.Volunteer], func(x *pointsRedRow) bool { return x == row })
 			}
-			row.red = r
+			// An update mostly leaves the allocations as read: keep the
+			// stored copy then (the same strings and amounts).
+			allocs := row.red.Allocations
+			if len(allocs) == 0 || !slices.Equal(allocs, r.Allocations) {
+				allocs = slices.Clone(r.Allocations)
+			}
+			row.red = *r
+			row.red.Allocations = allocs
 			if moved {
 				s.redByVol[r.Volunteer] = insertRow(s.redByVol[r.Volunteer], row, cmpRedemptionRow)
 			}

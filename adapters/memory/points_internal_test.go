@@ -71,8 +71,9 @@ func TestPointsOutboxStuckOp(t *testing.T) {
 
 // TestPointsOutboxModel: random commits and acknowledgements (repeated and
 // unknown IDs among them), with a few ops that stay pending for long,
-// against a list of the pending IDs in Seq order; the outbox never holds
-// more than about twice as many slots as pending ops.
+// against a list of the pending IDs in Seq order, read by PendingOps and
+// FirstPendingOp; the outbox never holds more than about twice as many
+// slots as pending ops.
 func TestPointsOutboxModel(t *testing.T) {
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -113,6 +114,13 @@ func TestPointsOutboxModel(t *testing.T) {
 			require.Empty(t, got, "step %d", step)
 		} else {
 			require.Equal(t, want, got, "step %d", step)
+		}
+		first, err := s.FirstPendingOp(ctx)
+		require.NoError(t, err)
+		if len(model) == 0 {
+			require.Empty(t, first, "step %d", step)
+		} else {
+			require.Equal(t, model[0], first, "step %d", step)
 		}
 		require.Equal(t, len(model), s.opLive, "step %d", step)
 		require.LessOrEqual(t, len(s.opLog), max(2*len(model), len(model)+1025), "step %d", step)

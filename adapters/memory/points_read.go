@@ -431,6 +431,19 @@ func (s *PointsStore) PendingOps(ctx context.Context, limit int) ([]points.Op, e
 	return out, nil
 }
 
+// FirstPendingOp implements points.FirstPendingStore.
+func (s *PointsStore) FirstPendingOp(ctx context.Context) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.opFirst < 0 {
+		return "", nil
+	}
+	return s.opLog[s.opFirst].op.ID, nil
+}
+
 // AckOps implements points.Store.
 func (s *PointsStore) AckOps(ctx context.Context, ids []string) error {
 	if err := ctx.Err(); err != nil {

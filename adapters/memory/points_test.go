@@ -21,7 +21,7 @@ func TestPointsConformance(t *testing.T) {
 }
 
 // plainPointsStore hides the memory store's optional capabilities
-// (points.UsageUnitsStore), so that the Service's fallback paths, the ones
+// (points.UsageUnitsStore, points.FirstPendingStore, ...), so that the Service's fallback paths, the ones
 // the SQL adapters take, run against the suite too.
 type plainPointsStore struct{ points.Store }
 
@@ -205,4 +205,41 @@ func TestPointsLotUpsertedTwiceInOneChange(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, lots, 1)
 	require.True(t, lots[0].Remaining.Equal(decimal.New(4, 0)), "remaining %s", lots[0].Remaining)
+}
+
+// TestPointsRedemptionAllocationsCopied: the store keeps its own copy of a
+// redemption's allocations, whether new, updated with the allocations as
+// read (the stored copy is kept) or updated with other ones.
+func TestPointsRedemptionAllocationsCopied(t *testing.T) {
+	ctx := context.Background()
+	s := memory.NewPointsStore()
+	d := decimal.NewFromInt
+	red := points.Redemption{ID: "R1", Item: "I1", Volunteer: "V1", Price: d(3), Status: points.RedemptionHeld,
+		Allocations: []points.Allocation{{Lot: "L1", Points: d(1)}, {Lot: "L2", Points: d(2)}}, HeldAt: pointstest.Start, Version: 1}
+	given := red.Allocations
+	require.NoError(t, s.Commit(ctx, &points.Change{Redemptions: []points.Redemption{red}}))
+	given[0] = points.Allocation{Lot: "X", Points: d(9)}
+	read := func() points.Redemption {
+		got, err := s.Redemption(ctx, "R1")
+		require.NoError(t, err)
+		return got
+	}
+	want := []points.Allocation{{Lot: "L1", Points: d(1)}, {Lot: "L2", Points: d(2)}}
+	require.Equal(t, want, read().Allocations)
+
+	// An update with the allocations as read.
+	got := read()
+	got.Status, got.Version = points.RedemptionFulfilled, 2
+	require.NoError(t, s.Commit(ctx, &points.Change{Redemptions: []points.Redemption{got}}))
+	got.Allocations[1] = points.Allocation{Lot: "Y", Points: d(9)}
+	require.Equal(t, want, read().Allocations)
+	require.Equal(t, points.RedemptionFulfilled, read().Status)
+
+	// An update with other allocations.
+	got = read()
+	got.Allocations = []points.Allocation{{Lot: "L3", Points: d(3)}}
+	got.Version = 3
+	require.NoError(t, s.Commit(ctx, &points.Change{Redemptions: []points.Redemption{got}}))
+	got.Allocations[0].Lot = "Z"
+	require.Equal(t, []points.Allocation{{Lot: "L3", Points: d(3)}}, read().Allocations)
 }
