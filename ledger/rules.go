@@ -25,18 +25,25 @@ func Apply(tx Tx, cmds []Command) ([]Result, error) {
 	}
 	results := make([]Result, len(cmds))
 	// One allocation for the batch's new records rather than one each, or
-	// none when the store lends the space.
+	// none when the store lends the space: one record for all commands when
+	// the store copies each at once (see RecordBuffer), which keeps it in
+	// cache rather than streaming a batch's worth of records through it.
 	var recs []TransferRecord
 	if rb, ok := tx.(RecordBuffer); ok {
 		recs = rb.RecordBuffer(len(cmds))
 	}
-	if len(recs) != len(cmds) {
+	reuse := len(recs) == 1
+	if len(recs) != len(cmds) && !reuse {
 		recs = make([]TransferRecord, len(cmds))
 	}
 	for i := range cmds {
+		rec := &recs[0]
+		if !reuse {
+			rec = &recs[i]
+		}
 		// Written in place: a Result returned by value is spilled and
 		// copied again, a stall on every command.
-		if err := applyOne(tx, &cmds[i], &recs[i], &results[i]); err != nil {
+		if err := applyOne(tx, &cmds[i], rec, &results[i]); err != nil {
 			return nil, err
 		}
 	}

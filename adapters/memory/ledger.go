@@ -112,8 +112,8 @@ type ledgerTransferExtra struct {
 func (s *LedgerStore) FingerprintsOnDemand() {}
 
 // PostingsCopied implements ledger.PostingsCopied: a transfer keeps its
-// postings inline or in a copy (PutTransfer), and the records lent to
-// ledger.Apply drop theirs when Apply returns (ledgerTx.reset).
+// postings inline or in a copy (PutTransfer), and the record lent to
+// ledger.Apply drops its own when Apply returns (ledgerTx.reset).
 func (s *LedgerStore) PostingsCopied() {}
 
 // NewLedgerStore returns an empty in-memory ledger store.

@@ -39,21 +39,17 @@ type ledgerTx struct {
 	next   int
 	// touched keeps the pre-pass's loads from being optimised away.
 	touched uint64
-	// recs is lent to ledger.Apply for new records (ledger.RecordBuffer);
-	// the first lent of them are in use until reset.
-	recs []ledger.TransferRecord
-	lent int
+	// rec is lent to ledger.Apply for every new record of a batch
+	// (ledger.RecordBuffer): PutTransfer copies what it keeps, and Transfer
+	// returns records of its own.
+	rec [1]ledger.TransferRecord
 }
 
 var _ ledger.RecordBuffer = (*ledgerTx)(nil)
 
-// RecordBuffer implements ledger.RecordBuffer.
-func (tx *ledgerTx) RecordBuffer(n int) []ledger.TransferRecord {
-	if len(tx.recs) < n {
-		tx.recs = make([]ledger.TransferRecord, n)
-	}
-	tx.lent = max(tx.lent, n)
-	return tx.recs[:n]
+// RecordBuffer implements ledger.RecordBuffer: one record, reused.
+func (tx *ledgerTx) RecordBuffer(int) []ledger.TransferRecord {
+	return tx.rec[:]
 }
 
 type ledgerRecentAccount struct {
@@ -111,22 +107,14 @@ func (tx *ledgerTx) hashOf(id ledger.TransferID) uint32 {
 }
 
 func (tx *ledgerTx) reset() {
-	// Drop what the records lent to Apply point to, so that they can be
-	// collected; keep the space for the next Apply. Only the lent ones:
-	// clearing all after one large batch would cost every later Apply. Only
-	// their references, one by one: clearing whole records costs a bulk
-	// write barrier while the collector marks, and ledger.Apply sets every
-	// field of a record before it uses it.
-	for i := range tx.recs[:tx.lent] {
-		r := &tx.recs[i]
-		r.ID, r.Postings, r.Ref, r.Reason, r.Principal, r.Metadata = "", nil, "", "", "", nil
-		r.ResolvedBy, r.ReversedBy, r.RefusalCode, r.RefusalMessage = "", "", "", ""
-	}
-	tx.lent = 0
+	// Drop what the record lent to Apply points to, so that it can be
+	// collected. Only its references, one by one: clearing the whole record
+	// costs a bulk write barrier while the collector marks, and ledger.Apply
+	// sets every field of a record before it uses it.
+	r := &tx.rec[0]
+	r.ID, r.Postings, r.Ref, r.Reason, r.Principal, r.Metadata = "", nil, "", "", "", nil
+	r.ResolvedBy, r.ReversedBy, r.RefusalCode, r.RefusalMessage = "", "", "", ""
 	tx.cmds, tx.next = nil, 0
-	if len(tx.recs) > 1<<16 {
-		tx.recs = nil
-	}
 	clear(tx.records)
 	tx.last = -1
 	tx.missed = ""
