@@ -179,7 +179,11 @@ func (a *ledgerAccount) entryAt(k int64) *ledgerEntry {
 	return &a.entries[k>>ledgerEntryChunkBits][k&(1<<ledgerEntryChunkBits-1)]
 }
 
-func (a *ledgerAccount) appendEntry(e ledgerEntry) {
+// newEntry appends a zero entry and returns it, for the caller to fill in
+// place: an entry built on the stack and then copied in is read back with
+// wide loads right after its narrow stores, a store-forwarding stall per
+// entry.
+func (a *ledgerAccount) newEntry() *ledgerEntry {
 	n := len(a.entries)
 	if n == 0 || len(a.entries[n-1]) == 1<<ledgerEntryChunkBits {
 		c := 4
@@ -189,7 +193,13 @@ func (a *ledgerAccount) appendEntry(e ledgerEntry) {
 		a.entries = append(a.entries, make([]ledgerEntry, 0, c))
 		n++
 	}
-	a.entries[n-1] = append(a.entries[n-1], e)
+	c := &a.entries[n-1]
+	if k := len(*c); k < cap(*c) {
+		*c = (*c)[:k+1] // zero: chunks are never shortened
+	} else {
+		*c = append(*c, ledgerEntry{}) // the first chunk, growing
+	}
+	return &(*c)[len(*c)-1]
 }
 
 func ledgerCtxErr(ctx context.Context, op string) error {

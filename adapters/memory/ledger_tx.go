@@ -167,7 +167,8 @@ func (tx *ledgerTx) PutEntry(e ledger.EntryRecord) error {
 	if t.kind == 0 { // not yet put: the entries of a new transfer come first
 		t.recorded, t.effective = ledgerMicros(e.RecordedAt), ledgerMicros(e.EffectiveAt)
 	}
-	a.appendEntry(ledgerEntry{tr: i, balance: e.Balance, version: e.Version, hash: e.Hash})
+	en := a.newEntry()
+	en.tr, en.balance, en.version, en.hash = i, e.Balance, e.Version, e.Hash
 	return nil
 }
 
@@ -230,7 +231,10 @@ func (tx *ledgerTx) PutTransfer(r *ledger.TransferRecord) error {
 		for i := range r.Postings {
 			p := &r.Postings[i]
 			ai, _ := tx.index(p.Account)
-			t.inline[i] = ledgerPosting{acct: ai, side: p.Side, units: p.Units}
+			// Field by field: a composite literal is built on the stack
+			// and copied, which stalls (see newEntry).
+			q := &t.inline[i]
+			q.acct, q.side, q.units = ai, p.Side, p.Units
 		}
 		t.np = uint8(len(r.Postings))
 	}
