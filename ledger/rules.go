@@ -25,22 +25,27 @@ func Apply(tx Tx, cmds []Command) ([]Result, error) {
 	}
 	results := make([]Result, len(cmds))
 	// One allocation for the batch's new records rather than one each, or
-	// none when the store lends the space.
+	// none when the store lends the space: one record for all commands when
+	// the store copies each at once (see RecordBuffer), which keeps it in
+	// cache rather than streaming a batch's worth of records through it.
 	var recs []TransferRecord
 	if rb, ok := tx.(RecordBuffer); ok {
 		recs = rb.RecordBuffer(len(cmds))
 	}
-	if len(recs) != len(cmds) {
+	reuse := len(recs) == 1
+	if len(recs) != len(cmds) && !reuse {
 		recs = make([]TransferRecord, len(cmds))
 	}
 	for i := range cmds {
-		r, err := applyOne(tx, &cmds[i], &recs[i])
-		if err != nil {
+		rec := &recs[0]
+		if !reuse {
+			rec = &recs[i]
+		}
+		// Written in place: a Result returned by value is spilled and
+		// copied again, a stall on every command.
+		if err := applyOne(tx, &cmds[i], rec, &results[i]); err != nil {
 			return nil, err
 		}
-		// Field by field, for the write barrier (see newRecord).
-		res := &results[i]
-		res.ID, res.Status, res.Replayed, res.Err = r.ID, r.Status, r.Replayed, r.Err
 	}
 	return results, nil
 }
@@ -61,13 +66,17 @@ func CloseState(s *AccountState) (bool, error) {
 	return true, nil
 }
 
-func applyOne(tx Tx, c *Command, rec *TransferRecord) (Result, error) {
+// applyOne applies c and writes its outcome into res, which is zero, field
+// by field for the write barrier (see newRecord).
+func applyOne(tx Tx, c *Command, rec *TransferRecord, res *Result) error {
+	res.ID = c.ID
 	prev, err := tx.Transfer(c.ID)
 	if err == nil {
-		return replay(prev, c), nil
+		replay(prev, c, res)
+		return nil
 	}
 	if err != ErrTransferNotFound && !errors.Is(err, ErrTransferNotFound) {
-		return Result{}, err
+		return err
 	}
 	newRecord(rec, c)
 	var ruleErr error
@@ -81,18 +90,20 @@ func applyOne(tx Tx, c *Command, rec *TransferRecord) (Result, error) {
 	case KindReversal:
 		ruleErr = reverse(tx, rec)
 	default:
-		return Result{ID: c.ID, Err: fmt.Errorf("ledger: transfer %q: field kind: unknown kind %d: %w", c.ID, c.Kind, ErrInvalid)}, nil
+		res.Err = fmt.Errorf("ledger: transfer %q: field kind: unknown kind %d: %w", c.ID, c.Kind, ErrInvalid)
+		return nil
 	}
 	if ruleErr != nil {
 		var rf *refusal
 		if !errors.As(ruleErr, &rf) {
-			return Result{}, ruleErr
+			return ruleErr
 		}
+		res.Err = ruleErr
 		if c.Kind == KindExpire || rf.unconverted {
 			// A sweep retries later under the same ID, and Post retries a
 			// post whose hold appeared after it read it, with the amount
 			// converted: do not pin a refusal.
-			return Result{ID: c.ID, Err: ruleErr}, nil
+			return nil
 		}
 		// Record the request as it came, without what the rules filled in.
 		*rec = TransferRecord{Command: *c}
@@ -100,11 +111,13 @@ func applyOne(tx Tx, c *Command, rec *TransferRecord) (Result, error) {
 		rec.RefusalCode = RefusalCode(ruleErr)
 		rec.RefusalMessage = rf.msg
 		if err := tx.PutTransfer(rec); err != nil {
-			return Result{}, err
+			return err
 		}
-		return Result{ID: c.ID, Status: StatusRefused, Err: ruleErr}, nil
+		res.Status = StatusRefused
+		return nil
 	}
-	return Result{ID: c.ID, Status: rec.Status}, nil
+	res.Status = rec.Status
+	return nil
 }
 
 // newRecord sets *rec to TransferRecord{Command: *c}, field by field: a
@@ -119,8 +132,8 @@ func newRecord(rec *TransferRecord, c *Command) {
 	rec.RefusalCode, rec.RefusalMessage = "", ""
 }
 
-// replay answers a command whose ID is already recorded.
-func replay(prev *TransferRecord, c *Command) Result {
+// replay answers, in res, a command whose ID is already recorded.
+func replay(prev *TransferRecord, c *Command, res *Result) {
 	fp := c.Fingerprint
 	if fp == ([32]byte{}) {
 		// Left to the rules by a store that fingerprints on demand: c
@@ -128,16 +141,16 @@ func replay(prev *TransferRecord, c *Command) Result {
 		fp = Fingerprint(c)
 	}
 	if prev.Fingerprint != fp || prev.Kind != c.Kind {
-		return Result{ID: c.ID, Err: fmt.Errorf("ledger: transfer %q: recorded earlier as a %s with other content: %w", c.ID, prev.Kind, ErrIdempotencyConflict)}
+		res.Err = fmt.Errorf("ledger: transfer %q: recorded earlier as a %s with other content: %w", c.ID, prev.Kind, ErrIdempotencyConflict)
+		return
 	}
-	r := Result{ID: c.ID, Status: prev.Status, Replayed: true}
+	res.Status, res.Replayed = prev.Status, true
 	switch {
 	case prev.Status == StatusRefused:
-		r.Err = RefusalError(prev.RefusalCode, prev.RefusalMessage)
+		res.Err = RefusalError(prev.RefusalCode, prev.RefusalMessage)
 	case prev.Kind == KindHold:
-		r.Status = StatusPending // the first outcome, whatever happened since
+		res.Status = StatusPending // the first outcome, whatever happened since
 	}
-	return r
 }
 
 // effect is what one command does to one account.
@@ -257,16 +270,13 @@ func commit(tx Tx, c *Command, es []effect) error {
 		st.Version++
 		if e.net != 0 {
 			st.Entries++
-			en := EntryRecord{
-				Account:     st.ID,
-				Seq:         st.Entries,
-				Transfer:    c.ID,
-				Units:       e.net,
-				Balance:     st.Balance,
-				Version:     st.Version,
-				RecordedAt:  c.RecordedAt,
-				EffectiveAt: effective,
-			}
+			// Field by field: a composite literal is built in a
+			// temporary and then copied, whose wide loads of the narrow
+			// stores just made stall.
+			var en EntryRecord
+			en.Account, en.Seq, en.Transfer, en.Units = st.ID, st.Entries, c.ID, e.net
+			en.Balance, en.Version = st.Balance, st.Version
+			en.RecordedAt, en.EffectiveAt = c.RecordedAt, effective
 			en.Hash = EntryHash(st.LastHash, &en)
 			st.LastHash = en.Hash
 			if err := tx.PutEntry(en); err != nil {

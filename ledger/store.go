@@ -149,6 +149,12 @@ type Tx interface {
 type RecordBuffer interface {
 	// RecordBuffer returns a slice of n records that nothing else uses
 	// until the store's Apply returns. Apply overwrites them.
+	//
+	// It may instead return a slice of one record when the Tx keeps
+	// nothing of a record given to PutTransfer beyond that call (it copies
+	// what it keeps, and its Transfer never returns that record): Apply
+	// then reuses the one record for every command of the batch, so that
+	// a batch's new records take the space of one rather than of n.
 	RecordBuffer(n int) []TransferRecord
 }
 

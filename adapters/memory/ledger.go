@@ -112,8 +112,8 @@ type ledgerTransferExtra struct {
 func (s *LedgerStore) FingerprintsOnDemand() {}
 
 // PostingsCopied implements ledger.PostingsCopied: a transfer keeps its
-// postings inline or in a copy (PutTransfer), and the records lent to
-// ledger.Apply drop theirs when Apply returns (ledgerTx.reset).
+// postings inline or in a copy (PutTransfer), and the record lent to
+// ledger.Apply drops its own when Apply returns (ledgerTx.reset).
 func (s *LedgerStore) PostingsCopied() {}
 
 // NewLedgerStore returns an empty in-memory ledger store.
@@ -179,7 +179,11 @@ func (a *ledgerAccount) entryAt(k int64) *ledgerEntry {
 	return &a.entries[k>>ledgerEntryChunkBits][k&(1<<ledgerEntryChunkBits-1)]
 }
 
-func (a *ledgerAccount) appendEntry(e ledgerEntry) {
+// newEntry appends a zero entry and returns it, for the caller to fill in
+// place: an entry built on the stack and then copied in is read back with
+// wide loads right after its narrow stores, a store-forwarding stall per
+// entry.
+func (a *ledgerAccount) newEntry() *ledgerEntry {
 	n := len(a.entries)
 	if n == 0 || len(a.entries[n-1]) == 1<<ledgerEntryChunkBits {
 		c := 4
@@ -189,7 +193,13 @@ func (a *ledgerAccount) appendEntry(e ledgerEntry) {
 		a.entries = append(a.entries, make([]ledgerEntry, 0, c))
 		n++
 	}
-	a.entries[n-1] = append(a.entries[n-1], e)
+	c := &a.entries[n-1]
+	if k := len(*c); k < cap(*c) {
+		*c = (*c)[:k+1] // zero: chunks are never shortened
+	} else {
+		*c = append(*c, ledgerEntry{}) // the first chunk, growing
+	}
+	return &(*c)[len(*c)-1]
 }
 
 func ledgerCtxErr(ctx context.Context, op string) error {

@@ -39,21 +39,17 @@ type ledgerTx struct {
 	next   int
 	// touched keeps the pre-pass's loads from being optimised away.
 	touched uint64
-	// recs is lent to ledger.Apply for new records (ledger.RecordBuffer);
-	// the first lent of them are in use until reset.
-	recs []ledger.TransferRecord
-	lent int
+	// rec is lent to ledger.Apply for every new record of a batch
+	// (ledger.RecordBuffer): PutTransfer copies what it keeps, and Transfer
+	// returns records of its own.
+	rec [1]ledger.TransferRecord
 }
 
 var _ ledger.RecordBuffer = (*ledgerTx)(nil)
 
-// RecordBuffer implements ledger.RecordBuffer.
-func (tx *ledgerTx) RecordBuffer(n int) []ledger.TransferRecord {
-	if len(tx.recs) < n {
-		tx.recs = make([]ledger.TransferRecord, n)
-	}
-	tx.lent = max(tx.lent, n)
-	return tx.recs[:n]
+// RecordBuffer implements ledger.RecordBuffer: one record, reused.
+func (tx *ledgerTx) RecordBuffer(int) []ledger.TransferRecord {
+	return tx.rec[:]
 }
 
 type ledgerRecentAccount struct {
@@ -111,22 +107,14 @@ func (tx *ledgerTx) hashOf(id ledger.TransferID) uint32 {
 }
 
 func (tx *ledgerTx) reset() {
-	// Drop what the records lent to Apply point to, so that they can be
-	// collected; keep the space for the next Apply. Only the lent ones:
-	// clearing all after one large batch would cost every later Apply. Only
-	// their references, one by one: clearing whole records costs a bulk
-	// write barrier while the collector marks, and ledger.Apply sets every
-	// field of a record before it uses it.
-	for i := range tx.recs[:tx.lent] {
-		r := &tx.recs[i]
-		r.ID, r.Postings, r.Ref, r.Reason, r.Principal, r.Metadata = "", nil, "", "", "", nil
-		r.ResolvedBy, r.ReversedBy, r.RefusalCode, r.RefusalMessage = "", "", "", ""
-	}
-	tx.lent = 0
+	// Drop what the record lent to Apply points to, so that it can be
+	// collected. Only its references, one by one: clearing the whole record
+	// costs a bulk write barrier while the collector marks, and ledger.Apply
+	// sets every field of a record before it uses it.
+	r := &tx.rec[0]
+	r.ID, r.Postings, r.Ref, r.Reason, r.Principal, r.Metadata = "", nil, "", "", "", nil
+	r.ResolvedBy, r.ReversedBy, r.RefusalCode, r.RefusalMessage = "", "", "", ""
 	tx.cmds, tx.next = nil, 0
-	if len(tx.recs) > 1<<16 {
-		tx.recs = nil
-	}
 	clear(tx.records)
 	tx.last = -1
 	tx.missed = ""
@@ -179,7 +167,8 @@ func (tx *ledgerTx) PutEntry(e ledger.EntryRecord) error {
 	if t.kind == 0 { // not yet put: the entries of a new transfer come first
 		t.recorded, t.effective = ledgerMicros(e.RecordedAt), ledgerMicros(e.EffectiveAt)
 	}
-	a.appendEntry(ledgerEntry{tr: i, balance: e.Balance, version: e.Version, hash: e.Hash})
+	en := a.newEntry()
+	en.tr, en.balance, en.version, en.hash = i, e.Balance, e.Version, e.Hash
 	return nil
 }
 
@@ -242,7 +231,10 @@ func (tx *ledgerTx) PutTransfer(r *ledger.TransferRecord) error {
 		for i := range r.Postings {
 			p := &r.Postings[i]
 			ai, _ := tx.index(p.Account)
-			t.inline[i] = ledgerPosting{acct: ai, side: p.Side, units: p.Units}
+			// Field by field: a composite literal is built on the stack
+			// and copied, which stalls (see newEntry).
+			q := &t.inline[i]
+			q.acct, q.side, q.units = ai, p.Side, p.Units
 		}
 		t.np = uint8(len(r.Postings))
 	}
