@@ -62,6 +62,6 @@ func TestFieldwiseCopies(t *testing.T) {
 		t.Fatalf("clearCommand left %+v", c)
 	}
 	if n := reflect.TypeOf(Result{}).NumField(); n != 4 {
-		t.Fatalf("Result has %d fields; Apply copies 4 one by one", n)
+		t.Fatalf("Result has %d fields; applyOne sets 4 one by one", n)
 	}
 }
