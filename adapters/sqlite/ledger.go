@@ -59,6 +59,8 @@ func (s *LedgerStore) OpenAccount(ctx context.Context, rec ledger.AccountRecord)
 // error wrapping ledger.ErrAccountNotFound or ledger.ErrAccountNotEmpty.
 func (s *LedgerStore) CloseAccount(ctx context.Context, id ledger.AccountID, at time.Time) error {
 	err := s.db.w.doStrict(ctx, func(tx *wtx) error {
+		// The row changes here, not through flush: the cache forgets it.
+		tx.w.ac.forget(id)
 		st, err := loadAccountState(tx, id)
 		if err != nil {
 			return err
@@ -731,11 +733,28 @@ func (lt *ledgerTx) prefetchTransfers(ids []string) error {
 	return nil
 }
 
+// prefetchAccounts loads the accounts among ids, those the writer's
+// cache knows from the cache.
 func (lt *ledgerTx) prefetchAccounts(ids []string) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	return lt.queryIDs(`SELECT `+accountStateCols+` FROM ledger_accounts WHERE id IN `, ids, func(r valuesRow) error {
+	ac := lt.tx.w.ac
+	if err := ac.check(lt.tx); err != nil {
+		return err
+	}
+	missing := ids[:0]
+	for _, id := range ids {
+		if st, ok := ac.get(ledger.AccountID(id)); ok {
+			lt.accounts[st.ID] = &st
+			continue
+		}
+		missing = append(missing, id)
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return lt.queryIDs(`SELECT `+accountStateCols+` FROM ledger_accounts WHERE id IN `, missing, func(r valuesRow) error {
 		st := new(ledger.AccountState)
 		if err := scanAccountState(r, st); err != nil {
 			return err
@@ -883,6 +902,9 @@ func (lt *ledgerTx) flush() error {
 		`) AS v WHERE ledger_accounts.id = v.column1`, accountArgs, accountShared, args)
 	if err != nil {
 		return fmt.Errorf("accounts: %w", err)
+	}
+	for _, st := range lt.dirtyAccts {
+		w.ac.put(st)
 	}
 	return nil
 }
