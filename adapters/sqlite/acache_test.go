@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/require"
@@ -219,4 +220,61 @@ func TestLedgerCacheSeesRowsChangedOutsideTheLedger(t *testing.T) {
 	_, err = svc.Transfer(ctx, award("t2", volunteer(0), "0.50"))
 	require.NoError(t, err)
 	requireBalances(t, svc, map[ledger.AccountID]string{volunteer(0): "1.5"})
+}
+
+// TestLedgerGroupReplaysResubmittedIDs resubmits, in one group, transfer
+// IDs already recorded (posted, refused, a hold) among new ones: a group's
+// pass takes transfer and hold IDs to be new without looking them up, and
+// must still answer each resubmission with its first outcome, applying
+// nothing twice.
+func TestLedgerGroupReplaysResubmittedIDs(t *testing.T) {
+	db, svc := openLedger(t, filepath.Join(t.TempDir(), "ledger.db"), nil)
+	openAccounts(t, svc, 2)
+	ctx := context.Background()
+	hold := award("h1", volunteer(1), "2.00")
+	hold.HoldUntil = time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	broke := ledger.TransferRequest{ID: "r1", Reason: "gift",
+		Postings: ledger.Move(testPoints, volunteer(0), volunteer(1), decimal.RequireFromString("50.00"))}
+	first := []ledger.TransferRequest{award("t1", volunteer(0), "1.00"), broke, hold}
+	var want []ledger.Result
+	for _, req := range first {
+		res, _ := svc.Transfer(ctx, req)
+		want = append(want, res)
+	}
+	require.Equal(t, ledger.StatusPosted, want[0].Status)
+	require.Equal(t, ledger.StatusRefused, want[1].Status)
+	require.Equal(t, ledger.StatusPending, want[2].Status)
+	changed := award("t1", volunteer(1), "1.00") // t1 again, other content
+	reqs := append(first, award("n1", volunteer(0), "1.00"), changed, award("n2", volunteer(1), "1.00"))
+	results := make([]ledger.Result, len(reqs))
+	calls := make([]func() error, len(reqs))
+	for i, req := range reqs {
+		calls[i] = func() error {
+			var err error
+			results[i], err = svc.Transfer(ctx, req)
+			return err
+		}
+	}
+	errs := queueBehindBlocker(t, db, calls...)
+	for i := range first {
+		require.True(t, results[i].Replayed, "request %d", i)
+		require.Equal(t, want[i].Status, results[i].Status, "request %d", i)
+	}
+	require.NoError(t, errs[0])
+	require.ErrorIs(t, errs[1], ledger.ErrInsufficientFunds)
+	require.NoError(t, errs[2])
+	require.NoError(t, errs[3])
+	require.ErrorIs(t, errs[4], ledger.ErrIdempotencyConflict)
+	require.NoError(t, errs[5])
+	require.Equal(t, ledger.StatusPosted, results[3].Status)
+	require.Equal(t, ledger.StatusPosted, results[5].Status)
+	requireBalances(t, svc, map[ledger.AccountID]string{volunteer(0): "2", volunteer(1): "1", "issuer": "-3"})
+	requireAudit(t, svc, 6)
+	// A group of new transfers alone still shares one pass.
+	errs = queueBehindBlocker(t, db,
+		func() error { _, err := svc.Transfer(ctx, award("n3", volunteer(0), "1.00")); return err },
+		func() error { _, err := svc.Transfer(ctx, award("n4", volunteer(1), "1.00")); return err })
+	require.NoError(t, errs[0])
+	require.NoError(t, errs[1])
+	requireAudit(t, svc, 10)
 }
