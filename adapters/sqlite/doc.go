@@ -21,6 +21,11 @@
 //     its own result once the shared commit is durable.
 //   - Reads use a separate pool of read-only connections and run
 //     concurrently with each other and with the writer.
+//   - The writer keeps the ledger account states it committed in memory
+//     rather than reading them back for each transfer. Another connection
+//     or process may still write the same file: before a transaction uses
+//     those states, the writer asks SQLite whether anyone else committed
+//     since (PRAGMA data_version) and, if so, reads the accounts again.
 //   - The schema is created and upgraded by numbered migrations embedded in
 //     the binary (migrations/*.sql), each in one transaction, recorded in
 //     the schema_version table. A file written by a newer version is

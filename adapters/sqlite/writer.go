@@ -91,6 +91,9 @@ type writer struct {
 	// and lt the ledgerTx every ledger pass reuses (see newLedgerTx).
 	args []any
 	lt   *ledgerTx
+	// ac caches the ledger account states the writer has committed (see
+	// acache).
+	ac *acache
 	// queries caches multi-row statement texts (see valuesQuery), and
 	// shapes counts those of them that share columns.
 	queries map[valuesKey]string
@@ -143,6 +146,7 @@ func openWriter(ctx context.Context, abs string, o *Options) (*writer, error) {
 		stmts:    make(map[string]*sql.Stmt),
 		rawStmts: make(map[string]driver.Stmt),
 		queries:  make(map[valuesKey]string),
+		ac:       newACache(),
 	}
 	if err := conn.Raw(func(dc any) error {
 		c, ok := dc.(driver.Conn)
@@ -515,8 +519,18 @@ func (w *writer) rollback() {
 // control runs a transaction-control statement through a statement
 // prepared once: parsing it again for every commit costs more than running
 // it.
+// It keeps the account cache in step with the transaction (see acache).
 func (w *writer) control(query string) error {
 	_, err := (&wtx{w: w}).execValues(query, nil)
+	switch {
+	case query == "BEGIN IMMEDIATE" && err == nil:
+		w.ac.begin()
+	case query == "COMMIT" && err == nil:
+		w.ac.commit()
+	default:
+		// A rollback, or a failed commit (rolled back next).
+		w.ac.drop()
+	}
 	return err
 }
 
@@ -725,6 +739,8 @@ func (tx *wtx) savepoint(fn func() error) (err error) {
 		if errors.Is(err, errTxLost) {
 			return err
 		}
+		// What the request wrote to the cache goes with its changes.
+		w.ac.drop()
 		if _, rerr := tx.execValues("ROLLBACK TO "+name, nil); rerr != nil {
 			return fmt.Errorf("%w: %w (rollback: %w)", errTxLost, err, rerr)
 		}
