@@ -27,10 +27,10 @@ import (
 //     PRAGMA data_version, which changes when any other connection has
 //     committed, and empties the cache when it did.
 //
-// If an entry were ever stale all the same, the entry row the transfer
-// writes would collide with the one already stored (same account and
-// sequence number), the statement would fail and the request would be
-// redone from the file.
+// If an entry were ever stale all the same, the account's UPDATE, which
+// requires the row to be at the version the transaction read, changes no
+// row: the writer then drops the cache, rolls the transaction back and
+// runs the requests again from the file (errStaleAccount).
 type acache struct {
 	committed map[ledger.AccountID]ledger.AccountState
 	overlay   map[ledger.AccountID]ledger.AccountState

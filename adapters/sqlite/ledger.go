@@ -562,8 +562,12 @@ func postingsCol(s string) ([]ledger.PostingRecord, error) {
 // keeps what they change in memory until flush writes it: an account
 // touched by many commands of a batch is written once.
 type ledgerTx struct {
-	tx         *wtx
-	accounts   map[ledger.AccountID]*ledger.AccountState
+	tx       *wtx
+	accounts map[ledger.AccountID]*ledger.AccountState
+	// loaded holds each account's version as this pass found it (in the
+	// file or in the writer's cache): flush updates a row only if it still
+	// has that version (see updateAccount).
+	loaded     map[ledger.AccountID]int64
 	dirtyAccts []*ledger.AccountState
 	isDirty    map[*ledger.AccountState]bool
 	transfers  map[ledger.TransferID]*txTransfer
@@ -597,6 +601,7 @@ func newLedgerTx(tx *wtx) *ledgerTx {
 	if lt == nil {
 		lt = &ledgerTx{
 			accounts:   make(map[ledger.AccountID]*ledger.AccountState),
+			loaded:     make(map[ledger.AccountID]int64),
 			isDirty:    make(map[*ledger.AccountState]bool),
 			transfers:  make(map[ledger.TransferID]*txTransfer),
 			noAccount:  make(map[ledger.AccountID]bool),
@@ -616,6 +621,7 @@ func newLedgerTx(tx *wtx) *ledgerTx {
 func (lt *ledgerTx) reset() {
 	lt.tx = nil
 	clear(lt.accounts)
+	clear(lt.loaded)
 	clear(lt.isDirty)
 	clear(lt.transfers)
 	clear(lt.noAccount)
@@ -747,6 +753,7 @@ func (lt *ledgerTx) prefetchAccounts(ids []string) error {
 	for _, id := range ids {
 		if st, ok := ac.get(ledger.AccountID(id)); ok {
 			lt.accounts[st.ID] = &st
+			lt.loaded[st.ID] = st.Version
 			continue
 		}
 		missing = append(missing, id)
@@ -760,6 +767,7 @@ func (lt *ledgerTx) prefetchAccounts(ids []string) error {
 			return err
 		}
 		lt.accounts[st.ID] = st
+		lt.loaded[st.ID] = st.Version
 		return nil
 	})
 }
@@ -798,6 +806,7 @@ func (lt *ledgerTx) Account(id ledger.AccountID) (*ledger.AccountState, error) {
 		return nil, err
 	}
 	lt.accounts[id] = st
+	lt.loaded[id] = st.Version
 	return st, nil
 }
 
@@ -894,15 +903,25 @@ func (lt *ledgerTx) flush() error {
 	args = args[:0]
 	for _, st := range lt.dirtyAccts {
 		args = append(args, string(st.ID), boolArg(st.Closed), st.Balance, st.PendingDebits,
-			st.PendingCredits, st.Version, st.Entries, st.LastHash[:])
+			st.PendingCredits, st.Version, st.Entries, st.LastHash[:], lt.loaded[st.ID])
 	}
 	// One statement per account: an UPDATE ... FROM (VALUES ...) of many
 	// accounts first copies its rows to a temporary table, which costs
 	// more than running this one again (a twentieth of a single
 	// transfer's work).
 	for i := 0; i < len(args); i += accountArgs {
-		if _, err := lt.tx.execValues(updateAccount, args[i:i+accountArgs]); err != nil {
+		res, err := lt.tx.execValues(updateAccount, args[i:i+accountArgs])
+		if err != nil {
 			return fmt.Errorf("account %q: %w", args[i], err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			// The row is not at the version this pass read: the state
+			// came from a stale cache. Nothing of this transaction may
+			// stand; the writer drops the cache and runs the request
+			// again from the file (see errStaleAccount).
+			w.ac.drop()
+			return fmt.Errorf("%w: %w: account %q is not at version %d (%d rows updated, %v)",
+				errTxLost, errStaleAccount, args[i], args[i+accountArgs-1], n, err)
 		}
 	}
 	for _, st := range lt.dirtyAccts {
@@ -929,12 +948,21 @@ func (b *timeBox) arg(t time.Time) any {
 const (
 	transferArgs = 18 // columns in transferCols
 	entryArgs    = 9  // columns in entryCols
-	accountArgs  = 8  // the parameters of updateAccount
+	accountArgs  = 9  // the parameters of updateAccount
 )
 
-// updateAccount writes the state columns the rules change of one account.
+// updateAccount writes the state columns the rules change of one account,
+// provided the row still has the version the pass read (?9): a stale state
+// from the writer's cache then changes no row instead of overwriting the
+// balance and the hash chain.
 const updateAccount = `UPDATE OR FAIL ledger_accounts SET closed = ?2, balance = ?3, pending_debits = ?4,
-	pending_credits = ?5, version = ?6, entries = ?7, last_hash = ?8 WHERE id = ?1`
+	pending_credits = ?5, version = ?6, entries = ?7, last_hash = ?8 WHERE id = ?1 AND version = ?9`
+
+// errStaleAccount marks a write refused because an account's row was not
+// at the version the pass read: the writer's cache was stale. It comes
+// wrapped with errTxLost, so the writer rolls the transaction back and
+// runs the requests again, reading the accounts from the file.
+var errStaleAccount = errors.New("sqlite: ledger account changed under the writer's cache")
 
 // The columns of each list above whose value the rows of one statement
 // often share (see execRows): everything of a transfer but its ID,

@@ -479,8 +479,18 @@ func (w *writer) attemptShared(pending []*writeReq) bool {
 
 // attemptOne runs a request that is alone in its batch. It needs no
 // savepoint: on failure the whole transaction is rolled back, which is
-// what its savepoint would have done.
+// what its savepoint would have done. A request that met a stale account
+// state in the writer's cache (dropped by then) runs once more.
 func (w *writer) attemptOne(r *writeReq) {
+	w.attemptOnce(r)
+	if errors.Is(r.err, errStaleAccount) {
+		// The writer's account cache was stale and is dropped now: run
+		// the request again, reading its accounts from the file.
+		w.attemptOnce(r)
+	}
+}
+
+func (w *writer) attemptOnce(r *writeReq) {
 	if r.err = r.ctx.Err(); r.err != nil {
 		return
 	}
