@@ -51,7 +51,10 @@ type AuditReport struct {
 //
 // It returns an error wrapping ErrTampered or ErrInvariant describing the
 // first violation found, naming the account, the transfer and the
-// amounts. Audit reads accounts, entries and transfers page by page; it
+// amounts. When a hash chain is broken, the error wraps ErrTampered even
+// if a check that runs earlier found something else wrong (an edit of the
+// records often breaks both): it then names the broken link first and
+// also wraps that error. Audit reads accounts, entries and transfers page by page; it
 // keeps in memory the sums of the pending holds per account they reserve
 // on, and a fixed-size digest of entries and transfers (on a mismatch it
 // reads them again to name the culprit). Run it when no writes are in
@@ -60,16 +63,29 @@ func (s *Service) Audit(ctx context.Context) (AuditReport, error) {
 	a := &auditor{s: s, sums: map[Asset]*wide{}, pending: map[AccountID]*reservation{}}
 	a.seeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
 	if err := a.eachTransfer(ctx, a.checkTransfer); err != nil {
-		return AuditReport{}, err
+		return AuditReport{}, s.tamperedFirst(ctx, err)
 	}
 	err := s.eachAccount(ctx, func(acct *AccountRecord) error { return a.checkAccount(ctx, acct) })
 	if err != nil {
-		return AuditReport{}, err
+		return AuditReport{}, s.tamperedFirst(ctx, err)
 	}
 	if err := a.finish(ctx); err != nil {
-		return AuditReport{}, err
+		return AuditReport{}, s.tamperedFirst(ctx, err)
 	}
 	return a.rep, nil
+}
+
+// tamperedFirst returns err, an invariant Audit found broken, preceded by
+// the first broken hash chain link when there is one: tampering is the
+// graver finding, and the one to act on first.
+func (s *Service) tamperedFirst(ctx context.Context, err error) error {
+	if !errors.Is(err, ErrInvariant) || errors.Is(err, ErrTampered) {
+		return err
+	}
+	if verr := s.Verify(ctx, ""); errors.Is(verr, ErrTampered) {
+		return fmt.Errorf("%w; also: %w", verr, err)
+	}
+	return err
 }
 
 // auditor holds the state of one Audit.

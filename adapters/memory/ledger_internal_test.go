@@ -2,6 +2,7 @@ package memory
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -254,4 +255,46 @@ func TestLedgerStoreAuditNamesCorruption(t *testing.T) {
 	})
 	_, err = svc.Audit(ctx)
 	require.NoError(t, err)
+}
+
+// TestLedgerStoreAuditReportsTamperingFirst: a store whose transfer record
+// and entry hash are both damaged. Audit checks transfers before it walks
+// the hash chains, but must still report the broken chain, first, as
+// ErrTampered, and the invariant it found as well.
+func TestLedgerStoreAuditReportsTamperingFirst(t *testing.T) {
+	ctx := context.Background()
+	store := NewLedgerStore()
+	svc, err := ledger.New(store, nil)
+	require.NoError(t, err)
+	pts := ledger.Asset{Code: "POINTS", Scale: 2}
+	for _, spec := range []ledger.AccountSpec{{ID: "issuer", Asset: pts, NoFloor: true}, {ID: "vol-1", Asset: pts}} {
+		_, err = svc.OpenAccount(ctx, spec)
+		require.NoError(t, err)
+	}
+	for _, id := range []ledger.TransferID{"t1", "t2", "t3"} {
+		_, err = svc.Transfer(ctx, ledger.TransferRequest{ID: id, Postings: ledger.Move(pts, "issuer", "vol-1", decimal.NewFromInt(5))})
+		require.NoError(t, err)
+	}
+	_, err = svc.Audit(ctx)
+	require.NoError(t, err)
+
+	i, ok := store.tids.find(store, "t1")
+	require.True(t, ok)
+	tr := store.transferAt(i)
+	tr.inline[0].units = 400 // t1's postings no longer balance
+
+	// Only the postings are damaged: an invariant the transfer pass
+	// finds, before any hash chain is read; no tampering.
+	_, err = svc.Audit(ctx)
+	require.ErrorIs(t, err, ledger.ErrInvariant)
+	require.NotErrorIs(t, err, ledger.ErrTampered)
+
+	store.acct(store.ids["vol-1"]).entryAt(2).hash[5] ^= 0x10
+	_, err = svc.Audit(ctx)
+	require.ErrorIs(t, err, ledger.ErrTampered)
+	require.ErrorIs(t, err, ledger.ErrInvariant)
+	msg := err.Error()
+	require.Contains(t, msg, `account "vol-1": entry 3`)
+	require.Contains(t, msg, `transfer "t1"`)
+	require.Less(t, strings.Index(msg, `account "vol-1": entry 3`), strings.Index(msg, `transfer "t1"`), msg)
 }
