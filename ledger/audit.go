@@ -54,11 +54,11 @@ type AuditReport struct {
 // amounts. When a hash chain is broken, the error wraps ErrTampered even
 // if a check that runs earlier found something else wrong (an edit of the
 // records often breaks both): it then names the broken link first and
-// also wraps that error. Audit reads accounts, entries and transfers page by page; it
-// keeps in memory the sums of the pending holds per account they reserve
-// on, and a fixed-size digest of entries and transfers (on a mismatch it
-// reads them again to name the culprit). Run it when no writes are in
-// flight for an exact answer.
+// also wraps that error. Audit reads accounts, entries and transfers page
+// by page; it keeps in memory the sums of the pending holds per account
+// they reserve on, and a fixed-size digest of entries and transfers (on a
+// mismatch it reads them again to name the culprit). Run it when no
+// writes are in flight for an exact answer.
 func (s *Service) Audit(ctx context.Context) (AuditReport, error) {
 	a := &auditor{s: s, sums: map[Asset]*wide{}, pending: map[AccountID]*reservation{}}
 	a.seeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}

@@ -15,15 +15,16 @@ import (
 // times in Unix microseconds (the zero time as 0). The amount is covered
 // through the balance and the previous hash. e.Hash is not read.
 func EntryHash(prev [32]byte, e *EntryRecord) [32]byte {
-	// Written by index into a buffer sized for the common IDs rather than
-	// appended: fewer bounds and capacity checks, and less to zero.
+	// Written by index into a buffer on the stack, sized for the common
+	// IDs, rather than appended: fewer bounds and capacity checks, and less
+	// to zero. Entries with longer IDs get a buffer of their size.
 	const fixed = 32 + 7*binary.MaxVarintLen64 // prev, two lengths, five integers
-	var buf [fixed + 64]byte
-	if len(e.Account)+len(e.Transfer) > len(buf)-fixed {
-		return entryHashLong(prev, e)
+	var arr [fixed + 64]byte
+	buf := arr[:]
+	if need := fixed + len(e.Account) + len(e.Transfer); need > len(arr) {
+		buf = make([]byte, need)
 	}
-	copy(buf[:], prev[:])
-	n := 32
+	n := copy(buf, prev[:])
 	n += binary.PutUvarint(buf[n:], uint64(len(e.Account)))
 	n += copy(buf[n:], e.Account)
 	n += binary.PutVarint(buf[n:], e.Seq)
@@ -35,21 +36,6 @@ func EntryHash(prev [32]byte, e *EntryRecord) [32]byte {
 	n += binary.PutVarint(buf[n:], rec)
 	n += binary.PutVarint(buf[n:], unixMicro(e.EffectiveAt)-rec)
 	return sha256.Sum256(buf[:n])
-}
-
-// entryHashLong is EntryHash for entries with long IDs.
-func entryHashLong(prev [32]byte, e *EntryRecord) [32]byte {
-	b := make([]byte, 0, 32+7*binary.MaxVarintLen64+len(e.Account)+len(e.Transfer))
-	b = append(b, prev[:]...)
-	b = appendString(b, string(e.Account))
-	b = binary.AppendVarint(b, e.Seq)
-	b = appendString(b, string(e.Transfer))
-	b = binary.AppendVarint(b, e.Balance)
-	b = binary.AppendVarint(b, e.Version)
-	rec := unixMicro(e.RecordedAt)
-	b = binary.AppendVarint(b, rec)
-	b = binary.AppendVarint(b, unixMicro(e.EffectiveAt)-rec)
-	return sha256.Sum256(b)
 }
 
 // Fingerprint returns the hash of a command's request content: everything

@@ -118,9 +118,7 @@ func BenchmarkConfirmLedgerOnly(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	if cpu := cputime.Process() - cpu; cpu > 0 {
-		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
-	}
+	ledgerReportCPU(b, cputime.Process()-cpu, b.N, "cpu-ns/op")
 }
 
 // BenchmarkRedeemLedgerOnly: the ledger hold and post BenchmarkRedeem makes
@@ -184,7 +182,5 @@ func BenchmarkRedeemLedgerOnly(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	if cpu := cputime.Process() - cpu; cpu > 0 {
-		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
-	}
+	ledgerReportCPU(b, cputime.Process()-cpu, b.N, "cpu-ns/op")
 }

@@ -278,3 +278,45 @@ func TestLedgerGroupReplaysResubmittedIDs(t *testing.T) {
 	require.NoError(t, errs[1])
 	requireAudit(t, svc, 10)
 }
+
+// TestLedgerCacheStaleStateIsCaught plants in the writer's cache the state
+// vol-000 had before its last transfer, as a cache bug would, and puts
+// holds on it. A hold writes no entry row, so no (account, seq) key would
+// collide: the version the account UPDATE requires catches the stale state,
+// and the writer runs the request again from the file.
+func TestLedgerCacheStaleStateIsCaught(t *testing.T) {
+	for _, holds := range []int{1, 2} { // alone, and in a batch
+		t.Run(fmt.Sprint(holds, " holds"), func(t *testing.T) {
+			db, svc := openLedger(t, filepath.Join(t.TempDir(), "ledger.db"), nil)
+			openAccounts(t, svc, 2)
+			ctx := context.Background()
+			_, err := svc.Transfer(ctx, award("t1", volunteer(0), "5.00"))
+			require.NoError(t, err)
+			// The writer is idle between calls, and each call hands over
+			// to it through its queue.
+			stale, ok := db.w.ac.committed[volunteer(0)]
+			require.True(t, ok, "vol-000 is cached")
+			_, err = svc.Transfer(ctx, award("t2", volunteer(0), "5.00"))
+			require.NoError(t, err)
+			db.w.ac.committed[volunteer(0)] = stale
+
+			reqs := make([]ledger.TransferRequest, holds)
+			for i := range reqs {
+				reqs[i] = ledger.TransferRequest{ID: ledger.TransferID(fmt.Sprint("h", i)), Reason: "hold",
+					HoldUntil: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC),
+					Postings:  ledger.Move(testPoints, volunteer(0), volunteer(1), decimal.RequireFromString("1.00"))}
+			}
+			res, err := svc.TransferBatch(ctx, reqs)
+			require.NoError(t, err)
+			for _, r := range res {
+				require.NoError(t, r.Err)
+				require.Equal(t, ledger.StatusPending, r.Status)
+			}
+			requireBalances(t, svc, map[ledger.AccountID]string{volunteer(0): "10", "issuer": "-10"})
+			requireAudit(t, svc, 4)
+			acc, err := svc.Account(ctx, volunteer(0))
+			require.NoError(t, err)
+			require.Equal(t, fmt.Sprint(holds), acc.PendingDebits.String())
+		})
+	}
+}
