@@ -8,10 +8,18 @@
 //
 // # Durability and concurrency
 //
-//   - The file is in WAL mode. By default every acknowledged write has
-//     been synced to disk (synchronous=FULL) and survives a crash of the
-//     process or of the machine; Options.Synchronous = SyncNormal trades
-//     the last commits before a power loss for speed.
+//   - The file is in WAL mode. By default (SyncFull) every acknowledged
+//     write has been synced to disk and survives a crash of the process or
+//     of the machine; Options.Synchronous = SyncNormal trades the last
+//     commits before a power loss for speed.
+//   - In the default mode the writer syncs the log itself, after SQLite's
+//     COMMIT has written it, and runs the next batch while the sync is
+//     under way (pipelined group commit); a batch's callers get their
+//     results once the sync is done. No read returns before every commit
+//     it could have seen is synced, so nobody sees a write that a power
+//     loss could take back. If a sync fails, the store refuses every
+//     later write until it is reopened (a failed sync leaves unknown what
+//     reached the disk).
 //   - One writer goroutine owns the only read-write connection. Concurrent
 //     callers' writes are queued and run together in one transaction
 //     (group commit); ledger writes of many callers even share one pass

@@ -301,6 +301,7 @@ func (db *DB) readTx(ctx context.Context, fn func(tx reader) error) error {
 	var missing []string
 	err = fn(reader{db: db, tx: tx, missing: &missing})
 	tx.Rollback() //nolint:errcheck // read-only: nothing to keep
+	db.settle()   // no caller sees a commit before it is durable
 	// Statements first met inside the transaction were prepared on its
 	// connection only; now that the connection is back in the pool, prepare
 	// them on the pool so later readers find them cached.
@@ -367,4 +368,13 @@ func (r reader) QueryRowContext(ctx context.Context, query string, args ...any) 
 		return r.db.read.QueryRowContext(ctx, query, args...)
 	}
 	return s.QueryRowContext(ctx, args...)
+}
+
+// settle waits until every commit begun so far is on disk (see walSync).
+// Every read calls it after taking its data and before returning it, so
+// that no caller sees a write a crash could still take back.
+func (db *DB) settle() {
+	if ws := db.w.ws; ws != nil {
+		ws.settle()
+	}
 }

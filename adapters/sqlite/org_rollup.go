@@ -13,6 +13,7 @@ import (
 
 // Rollup implements org.RollupStore.
 func (s *OrgStore) Rollup(ctx context.Context, node org.NodeID) (org.Rollup, error) {
+	defer s.db.settle() // no caller sees a commit before it is durable
 	var (
 		r org.Rollup
 		k [5]int64

@@ -14,7 +14,12 @@ import (
 // openTestDB opens a fresh database with a scratch table for writer tests.
 func openTestDB(t *testing.T) *DB {
 	t.Helper()
-	db, err := Open(t.TempDir()+"/w.db", nil)
+	return openTestDBWith(t, nil)
+}
+
+func openTestDBWith(t *testing.T, o *Options) *DB {
+	t.Helper()
+	db, err := Open(t.TempDir()+"/w.db", o)
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, db.Close()) })
 	err = db.w.do(context.Background(), func(tx *wtx) error {
@@ -370,38 +375,82 @@ func TestWriterStrictBatchWithoutGroupIsolatesFailures(t *testing.T) {
 	require.Equal(t, map[string]int{"a": 1, "b": 2}, scratchKeys(t, db))
 }
 
+// lateModes are the two ways the writer waits for late callers: in
+// SyncNormal mode a batch waits for every caller in flight; in SyncFull
+// mode, where one batch's sync overlaps the next batch, for half of them
+// (see gatherLate). stand-ins is how many callers, counted by hand, make a
+// lone queued request wait for one more.
+var lateModes = []struct {
+	sync      Synchronous
+	standIns  int64
+	otherHalf int64
+}{{SyncNormal, 1, 0}, {SyncFull, 2, 1}}
+
 // A caller in flight but not yet queued (here a stand-in counted by hand)
 // makes the writer wait for it, and its request joins the same commit.
 func TestWriterWaitsForLateCaller(t *testing.T) {
-	db := openTestDB(t)
-	db.w.lateWait = time.Minute
-	before := db.w.commits.Load()
-	db.w.inflight.Add(1) // the late caller, on its way
-	first := make(chan error, 1)
-	go func() { first <- db.w.do(context.Background(), insert("early", 1)) }()
-	time.Sleep(20 * time.Millisecond)
-	select {
-	case err := <-first:
-		t.Fatalf("the early request was committed without waiting for the late one: %v", err)
-	default:
+	for _, m := range lateModes {
+		t.Run(string(m.sync), func(t *testing.T) {
+			db := openTestDBWith(t, &Options{Synchronous: m.sync})
+			db.w.lateWait = time.Minute
+			before := db.w.commits.Load()
+			db.w.inflight.Add(m.standIns) // the late callers, on their way
+			first := make(chan error, 1)
+			go func() { first <- db.w.do(context.Background(), insert("early", 1)) }()
+			time.Sleep(20 * time.Millisecond)
+			select {
+			case err := <-first:
+				t.Fatalf("the early request was committed without waiting for a late one: %v", err)
+			default:
+			}
+			db.w.inflight.Add(-1) // one arrives
+			require.NoError(t, db.w.do(context.Background(), insert("late", 2)))
+			require.NoError(t, <-first)
+			require.Equal(t, before+1, db.w.commits.Load(), "both requests in one commit")
+			require.Len(t, scratchKeys(t, db), 2)
+			db.w.inflight.Add(-m.otherHalf)
+		})
 	}
-	db.w.inflight.Add(-1) // it arrives
-	require.NoError(t, db.w.do(context.Background(), insert("late", 2)))
-	require.NoError(t, <-first)
-	require.Equal(t, before+1, db.w.commits.Load(), "both requests in one commit")
+}
+
+// In durable mode a batch does not wait for the callers beyond half of
+// those in flight: with 4 in flight, 2 queued requests commit at once.
+func TestWriterDurableBatchWaitsForHalf(t *testing.T) {
+	db := openTestDBWith(t, &Options{Synchronous: SyncFull})
+	db.w.lateWait = time.Minute
+	db.w.inflight.Add(2) // two callers that never come
+	defer db.w.inflight.Add(-2)
+	errs := make(chan error, 2)
+	for i := range 2 {
+		go func() { errs <- db.w.do(context.Background(), insert(fmt.Sprint("k", i), i)) }()
+	}
+	for range 2 {
+		select {
+		case err := <-errs:
+			require.NoError(t, err)
+		case <-time.After(30 * time.Second):
+			t.Fatal("the batch waited for callers beyond half of those in flight")
+		}
+	}
 	require.Len(t, scratchKeys(t, db), 2)
 }
 
 // The wait for a caller that does not come is bounded, and a lone caller
 // does not wait at all.
 func TestWriterLateWaitIsBounded(t *testing.T) {
-	db := openTestDB(t)
+	for _, m := range lateModes {
+		t.Run(string(m.sync), func(t *testing.T) { testLateWaitIsBounded(t, m.sync, m.standIns) })
+	}
+}
+
+func testLateWaitIsBounded(t *testing.T, sync Synchronous, standIns int64) {
+	db := openTestDBWith(t, &Options{Synchronous: sync})
 	db.w.lateWait = 50 * time.Millisecond
-	db.w.inflight.Add(1) // a caller that never comes
+	db.w.inflight.Add(standIns) // callers that never come
 	start := time.Now()
 	require.NoError(t, db.w.do(context.Background(), insert("a", 1)))
 	require.GreaterOrEqual(t, time.Since(start), 50*time.Millisecond)
-	db.w.inflight.Add(-1)
+	db.w.inflight.Add(-standIns)
 
 	db.w.lateWait = time.Minute
 	start = time.Now()

@@ -1,0 +1,205 @@
+package sqlite
+
+import (
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+)
+
+// In durable mode (SyncFull) the writer does not let SQLite wait for the
+// disk inside COMMIT. The connection runs with synchronous=NORMAL, so a
+// COMMIT only writes the transaction's frames to the write-ahead log, and
+// walSync, a goroutine of its own, syncs the log file and only then hands
+// the batch's results back to its callers. Meanwhile the writer already
+// runs the next batch: the disk wait of one commit overlaps the work of
+// the next (pipelined group commit). What a caller is told is unchanged:
+// a write is acknowledged only once it is on disk, and so are the writes
+// committed before it, which are earlier in the same file.
+//
+// Readers must not see a commit before it is durable either, or they
+// could act on a write that a power loss then takes back. A commit is
+// visible to a new snapshot as soon as its COMMIT has written it, so every
+// read calls settle after taking its data and before returning it: settle
+// waits until every commit that had started by then is synced. Any commit
+// the read's snapshot holds had started before that (see started).
+//
+// SQLite itself still syncs where its own safety needs it: the log before
+// a checkpoint copies it into the database file, the database file after,
+// and the log's header when the log starts over.
+
+// walSync syncs the write-ahead log for the writer and releases the
+// batches waiting for it.
+type walSync struct {
+	path string
+	full bool // fsync instead of fdatasync
+	f    *os.File
+
+	in     chan []*writeReq
+	exited chan struct{}
+	// pending counts the batches handed to run and not yet released.
+	pending atomic.Int64
+	// syncMu makes syncs one at a time, so that synced only grows.
+	syncMu sync.Mutex
+
+	// started counts COMMITs begun, finished those that returned (either
+	// way); synced is the value of finished before the last successful
+	// sync began: every commit up to it is on disk.
+	started, finished, synced atomic.Uint64
+
+	mu sync.Mutex
+	// err is the first failed sync. It sticks: the log may have lost
+	// writes that readers already saw, so the store refuses every write
+	// after it, and settle no longer waits.
+	err error
+	// synced is broadcast on after each sync, to wake settle.
+	cond *sync.Cond
+
+	// syncFile syncs f; tests replace it to slow or fail the sync.
+	syncFile func(f *os.File, full bool) error
+}
+
+// newWALSync opens the log file of the database at path. The writer's
+// connection must be in WAL mode already, so that the file exists.
+func newWALSync(path string, full bool, queue int) (*walSync, error) {
+	s := &walSync{
+		path: path + "-wal", full: full,
+		in:       make(chan []*writeReq, queue),
+		exited:   make(chan struct{}),
+		syncFile: syncFile,
+	}
+	s.cond = sync.NewCond(&s.mu)
+	if err := s.open(); err != nil {
+		return nil, err
+	}
+	// The migrations committed without a sync of their own.
+	if err := s.syncFile(s.f, s.full); err != nil {
+		s.f.Close()
+		return nil, fmt.Errorf("sqlite: sync %q: %v: %w", s.path, err, ErrStorage)
+	}
+	go s.run()
+	return s, nil
+}
+
+// open opens the log file.
+func (s *walSync) open() error {
+	f, err := os.OpenFile(s.path, os.O_RDWR, 0)
+	if err != nil {
+		return fmt.Errorf("sqlite: open write-ahead log %q: %v: %w", s.path, err, ErrStorage)
+	}
+	s.f = f
+	return nil
+}
+
+// sync makes every write to the log so far durable. f stays the log file
+// all along: SQLite deletes the log only when the last connection to the
+// database closes (and truncates it in place otherwise), and the writer's
+// connection stays open until walSync is closed.
+func (s *walSync) sync() error {
+	if err := s.syncFile(s.f, s.full); err != nil {
+		return fmt.Errorf("sqlite: sync %q: %v: %w", s.path, err, ErrStorage)
+	}
+	return nil
+}
+
+// run syncs the log for every batch the writer hands over, taking all the
+// batches waiting at once (one sync serves them all), and releases their
+// callers.
+func (s *walSync) run() {
+	defer close(s.exited)
+	var batch []*writeReq
+	for b := range s.in {
+		batch = append(batch[:0], b...)
+	more:
+		for {
+			select {
+			case b, ok := <-s.in:
+				if !ok {
+					break more
+				}
+				batch = append(batch, b...)
+			default:
+				break more
+			}
+		}
+		n := len(batch)
+		release(batch, s.flush())
+		s.pending.Add(-int64(n))
+		clear(batch)
+	}
+}
+
+// flush syncs the log, so that every commit finished so far is durable,
+// and wakes the readers waiting in settle. Once a sync has failed, flush
+// no longer syncs and returns that failure.
+func (s *walSync) flush() error {
+	s.syncMu.Lock()
+	defer s.syncMu.Unlock()
+	upto := s.finished.Load()
+	err := s.failed()
+	if err == nil {
+		if err = s.sync(); err != nil {
+			s.fail(err)
+		}
+	}
+	s.mu.Lock()
+	if err == nil {
+		s.synced.Store(upto)
+	}
+	s.cond.Broadcast()
+	s.mu.Unlock()
+	return err
+}
+
+// release hands each request of batch back to its caller, failed with
+// syncErr if the sync after its commit failed.
+func release(batch []*writeReq, syncErr error) {
+	for _, r := range batch {
+		if syncErr != nil && r.err == nil {
+			r.err = fmt.Errorf("%w; the write was committed but may not be on disk, and the store refuses writes until it is reopened", syncErr)
+		}
+		// After this send the request belongs to its caller again
+		// (which may reuse it): the writer no longer touches it.
+		r.done <- struct{}{}
+	}
+}
+
+// fail records the first failed sync.
+func (s *walSync) fail(err error) {
+	s.mu.Lock()
+	if s.err == nil {
+		s.err = err
+	}
+	s.mu.Unlock()
+}
+
+// failed returns the sync failure that stopped the store, if any.
+func (s *walSync) failed() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+// settle waits until every commit begun so far is durable, or a sync has
+// failed. A read calls it after taking its data: the data then holds no
+// write that a crash could take back. The wait is at most one COMMIT and
+// one sync, and none when nothing is waiting for a sync.
+func (s *walSync) settle() {
+	want := s.started.Load()
+	if s.synced.Load() >= want {
+		return
+	}
+	s.mu.Lock()
+	for s.err == nil && s.synced.Load() < want {
+		s.cond.Wait()
+	}
+	s.mu.Unlock()
+}
+
+// close stops run once the writer has handed over its last batch, and
+// closes the file.
+func (s *walSync) close() error {
+	close(s.in)
+	<-s.exited
+	return s.f.Close()
+}
