@@ -20,7 +20,7 @@ import (
 	"github.com/civicloop/civicloop/points/pointstest"
 )
 
-// The benchmarks run in durable mode (the default, synchronous=FULL): every
+// The benchmarks run in durable mode (the default, SyncFull): every
 // acknowledged transfer has been synced to disk. Run them with
 //
 //	go test -run '^$' -bench SQLite -benchtime 2s ./adapters/sqlite

@@ -89,9 +89,9 @@ func run(ctx context.Context, cfg Config, progress io.Writer, hook func(context.
 	rep.DB = st.path
 	rep.Engine = fmt.Sprintf("%s store, %d workers", cfg.Store, cfg.Workers)
 	if cfg.Store == StoreSQLite {
-		how := "durable commits (synchronous=FULL: a write survives a power loss)"
+		how := "durable commits (each write synced to disk before it is acknowledged: it survives a power loss)"
 		if cfg.Sync == SyncNormal {
-			how = "fast commits (synchronous=NORMAL: a write survives a crash of the process, not a power loss)"
+			how = "fast commits (not synced: a write survives a crash of the process, not a power loss)"
 		}
 		rep.Engine = fmt.Sprintf("sqlite store, %s, %d workers", how, cfg.Workers)
 	}
