@@ -5,7 +5,9 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
+	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/require"
 )
 
@@ -42,4 +44,42 @@ func TestWALSyncSyncsTheLogOfALinkedFile(t *testing.T) {
 				"walSync syncs %q, not the log SQLite writes (%q)", db.w.ws.path, target+"-wal")
 		})
 	}
+}
+
+// Another handle on the same file (in production: another process using
+// the file, which doc.go allows) commits in durable mode. Until that
+// commit is synced, a read through this handle must not return it: a
+// power loss could still take it back.
+func TestWALSyncOtherHandleShowsOnlySyncedCommits(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "l.db")
+	db1, svc1 := openLedger(t, path, nil)
+	openAccounts(t, svc1, 1)
+	_, svc2 := openLedger(t, path, nil)
+	ctx := context.Background()
+
+	g := gate(t, db1)
+	done := make(chan error, 1)
+	go func() {
+		_, err := svc1.Transfer(ctx, award("t1", volunteer(0), "2.50"))
+		done <- err
+	}()
+	require.Eventually(t, func() bool { return g.calls.Load() > 0 }, 10*time.Second, time.Millisecond)
+	notYet(t, done, "the transfer was acknowledged")
+
+	read := make(chan decimal.Decimal, 1)
+	go func() {
+		a, err := svc2.Account(ctx, volunteer(0))
+		if err == nil {
+			read <- a.Balance
+		}
+	}()
+	select {
+	case v := <-read:
+		if !v.IsZero() {
+			t.Fatalf("the other handle returned balance %s from a commit not yet synced", v)
+		}
+	case <-time.After(50 * time.Millisecond):
+	}
+	g.let()
+	require.NoError(t, <-done)
 }
