@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -82,4 +83,25 @@ func TestWALSyncOtherHandleShowsOnlySyncedCommits(t *testing.T) {
 	}
 	g.let()
 	require.NoError(t, <-done)
+}
+
+// When the sync of a commit fails, the commit stays in the log and is
+// visible to new snapshots, but nothing says it reached the disk: its
+// caller is told so. A read must not return it as if it were durable
+// (with synchronous=FULL SQLite made a commit visible only after its
+// sync succeeded): it either fails or does not show the commit.
+func TestWALSyncFailedCommitIsNotRead(t *testing.T) {
+	db, svc := openLedger(t, filepath.Join(t.TempDir(), "l.db"), nil)
+	openAccounts(t, svc, 1)
+	ctx := context.Background()
+	g := gate(t, db)
+	g.err = errors.New("disk on fire")
+	g.let()
+	_, err := svc.Transfer(ctx, award("t1", volunteer(0), "1.00"))
+	require.ErrorContains(t, err, "may not be on disk")
+
+	a, err := svc.Account(ctx, volunteer(0))
+	if err == nil && !a.Balance.IsZero() {
+		t.Fatalf("a read returned balance %s from a commit whose sync failed", a.Balance)
+	}
 }
