@@ -182,7 +182,14 @@ func openWriter(ctx context.Context, abs string, o *Options) (*writer, error) {
 		return nil, err
 	}
 	if o.Synchronous == SyncFull {
-		ws, err := newWALSync(abs, o.FullFsync, walQueue)
+		// The log is where SQLite keeps it: next to the file it opened,
+		// which is the target when abs is a symbolic link.
+		main, err := mainFile(ctx, conn)
+		if err != nil {
+			w.closeConn()
+			return nil, fmt.Errorf("sqlite: open %q: %w", abs, err)
+		}
+		ws, err := newWALSync(main, o.FullFsync, walQueue)
 		if err != nil {
 			w.closeConn()
 			return nil, err
@@ -191,6 +198,32 @@ func openWriter(ctx context.Context, abs string, o *Options) (*writer, error) {
 	}
 	go w.run()
 	return w, nil
+}
+
+// mainFile returns the name of the database file as SQLite opened it,
+// with symbolic links resolved: the name its log is made from.
+func mainFile(ctx context.Context, conn *sql.Conn) (string, error) {
+	rows, err := conn.QueryContext(ctx, "PRAGMA database_list")
+	if err != nil {
+		return "", translate(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			seq        int
+			name, file string
+		)
+		if err := rows.Scan(&seq, &name, &file); err != nil {
+			return "", translate(err)
+		}
+		if name == "main" && file != "" {
+			return file, nil
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return "", translate(err)
+	}
+	return "", fmt.Errorf("database_list names no main file: %w", ErrStorage)
 }
 
 // setUp runs once on the fresh connection. It only reads until the file is
