@@ -18,8 +18,11 @@
 //     results once the sync is done. No read returns before every commit
 //     it could have seen is synced, so nobody sees a write that a power
 //     loss could take back. If a sync fails, the store refuses every
-//     later write until it is reopened (a failed sync leaves unknown what
-//     reached the disk).
+//     later write, and every read that could see a commit no sync covered,
+//     until it is reopened (a failed sync leaves unknown what reached the
+//     disk). DBs open on one file in one process share the syncing; a
+//     commit by another process writing the file may be seen here up to
+//     one sync before it is durable.
 //   - One writer goroutine owns the only read-write connection. Concurrent
 //     callers' writes are queued and run together in one transaction
 //     (group commit); ledger writes of many callers even share one pass

@@ -40,12 +40,13 @@ const (
 type Options struct {
 	// Synchronous is the durability of a commit. Default SyncFull.
 	Synchronous Synchronous
-	// FullFsync makes commits sync with fsync(2) instead of fdatasync(2).
-	// Both make a commit durable; fdatasync skips the file's timestamps,
-	// which roughly halves the time a commit waits on Linux, and is what
-	// SQLite's own Linux builds use. The pure-Go driver holds this choice
-	// process-wide, so the last Open in a process sets it for every SQLite
-	// file the process has open. Default false (fdatasync).
+	// FullFsync makes syncs use fsync(2) instead of fdatasync(2). Both
+	// make a commit durable; fdatasync skips the file's timestamps, which
+	// roughly halves the time a commit waits on Linux, and is what SQLite's
+	// own Linux builds use. The syncs of commits follow the first DB open
+	// on the file in this process; SQLite's own syncs (checkpoints, the
+	// log's header) follow a choice the pure-Go driver holds process-wide,
+	// set by the last Open. Default false (fdatasync).
 	FullFsync bool
 	// BusyTimeout is how long a connection waits for a lock held by another
 	// process using the same file before failing with ErrBusy. Default 5s.
@@ -300,8 +301,8 @@ func (db *DB) readTx(ctx context.Context, fn func(tx reader) error) error {
 	}
 	var missing []string
 	err = fn(reader{db: db, tx: tx, missing: &missing})
-	tx.Rollback() //nolint:errcheck // read-only: nothing to keep
-	db.settle()   // no caller sees a commit before it is durable
+	tx.Rollback()    //nolint:errcheck // read-only: nothing to keep
+	db.settled(&err) // no caller sees a commit before it is durable
 	// Statements first met inside the transaction were prepared on its
 	// connection only; now that the connection is back in the pool, prepare
 	// them on the pool so later readers find them cached.
@@ -370,11 +371,16 @@ func (r reader) QueryRowContext(ctx context.Context, query string, args ...any) 
 	return s.QueryRowContext(ctx, args...)
 }
 
-// settle waits until every commit begun so far is on disk (see walSync).
-// Every read calls it after taking its data and before returning it, so
-// that no caller sees a write a crash could still take back.
-func (db *DB) settle() {
+// settled waits until every commit begun so far is on disk (see
+// walSync). Every read defers it, with its named error result, so that it
+// runs after the read has taken its data and before the caller gets it:
+// no caller sees a write a crash could still take back. After a failed
+// sync, a read whose data may hold a commit no sync covered fails with
+// that failure instead.
+func (db *DB) settled(err *error) {
 	if ws := db.w.ws; ws != nil {
-		ws.settle()
+		if serr := ws.settle(); serr != nil && *err == nil {
+			*err = serr
+		}
 	}
 }

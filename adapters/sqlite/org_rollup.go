@@ -12,13 +12,13 @@ import (
 )
 
 // Rollup implements org.RollupStore.
-func (s *OrgStore) Rollup(ctx context.Context, node org.NodeID) (org.Rollup, error) {
-	defer s.db.settle() // no caller sees a commit before it is durable
+func (s *OrgStore) Rollup(ctx context.Context, node org.NodeID) (_ org.Rollup, err error) {
+	defer s.db.settled(&err) // no caller sees a commit before it is durable
 	var (
 		r org.Rollup
 		k [5]int64
 	)
-	err := s.db.reader().QueryRowContext(ctx, `SELECT `+tallyCols+`, sub_hours, sub_points, sub_orders, sub_completed, sub_activities
+	err = s.db.reader().QueryRowContext(ctx, `SELECT `+tallyCols+`, sub_hours, sub_points, sub_orders, sub_completed, sub_activities
 		FROM org_nodes WHERE id = ?`, string(node)).Scan(&r.Centres, &r.Institutes, &r.Stations, &r.Points,
 		&r.Corps, &r.Detachments, &r.Specialty, &r.Volunteers, &r.Pairings, &k[0], &k[1], &k[2], &k[3], &k[4])
 	if errors.Is(err, sql.ErrNoRows) {

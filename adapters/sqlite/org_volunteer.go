@@ -114,8 +114,8 @@ func (s *OrgStore) UpdateVolunteer(ctx context.Context, v org.Volunteer, c org.C
 	return out, nil
 }
 
-func (s *OrgStore) volunteerBy(ctx context.Context, what, where, arg string) (org.Volunteer, error) {
-	defer s.db.settle() // no caller sees a commit before it is durable
+func (s *OrgStore) volunteerBy(ctx context.Context, what, where, arg string) (_ org.Volunteer, err error) {
+	defer s.db.settled(&err) // no caller sees a commit before it is durable
 	v, err := scanVolunteer(s.db.reader().QueryRowContext(ctx, `SELECT `+volunteerCols+` FROM org_volunteers WHERE `+where, arg))
 	if errors.Is(err, sql.ErrNoRows) {
 		return org.Volunteer{}, fmt.Errorf("sqlite: org: volunteer %s: %w", what, org.ErrNotFound)

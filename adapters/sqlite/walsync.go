@@ -28,9 +28,58 @@ import (
 // a checkpoint copies it into the database file, the database file after,
 // and the log's header when the log starts over.
 
-// walSync syncs the write-ahead log for the writer and releases the
-// batches waiting for it.
+// Two DBs open on the same file in one process share its walSync (see
+// logs): each one's readers must wait for the other's commits too, and one
+// sync covers both. Another process writing the same file in durable mode
+// syncs its own commits, but this process's readers cannot wait for those
+// syncs: they may see such a commit up to one sync before it is durable.
+
+// logs holds the walSync of each log file this process syncs, by path.
+var logs = struct {
+	sync.Mutex
+	m map[string]*walSync
+}{m: map[string]*walSync{}}
+
+// shareWALSync returns the walSync of the database at path, made on first
+// use (see newWALSync), shared by every DB open on it in this process.
+// The first one's full decides how that log is synced.
+func shareWALSync(path string, full bool) (*walSync, error) {
+	logs.Lock()
+	defer logs.Unlock()
+	if s, ok := logs.m[path]; ok {
+		s.refs++
+		return s, nil
+	}
+	s, err := newWALSync(path, full, walQueue)
+	if err != nil {
+		return nil, err
+	}
+	s.refs = 1
+	logs.m[path] = s
+	return s, nil
+}
+
+// release is called by each writer of the walSync once it has exited;
+// the last one closes it.
+func (s *walSync) release() error {
+	logs.Lock()
+	s.refs--
+	last := s.refs == 0
+	if last {
+		delete(logs.m, s.main)
+	}
+	logs.Unlock()
+	if !last {
+		return nil
+	}
+	return s.close()
+}
+
+// walSync syncs the write-ahead log for the writers of one file and
+// releases the batches waiting for it.
 type walSync struct {
+	main string // the database file, its key in logs
+	refs int    // writers using it; guarded by logs
 	path string
 	full bool // fsync instead of fdatasync
 	f    *os.File
@@ -63,7 +112,7 @@ type walSync struct {
 // connection must be in WAL mode already, so that the file exists.
 func newWALSync(path string, full bool, queue int) (*walSync, error) {
 	s := &walSync{
-		path: path + "-wal", full: full,
+		main: path, path: path + "-wal", full: full,
 		in:       make(chan []*writeReq, queue),
 		exited:   make(chan struct{}),
 		syncFile: syncFile,
@@ -180,20 +229,26 @@ func (s *walSync) failed() error {
 	return s.err
 }
 
-// settle waits until every commit begun so far is durable, or a sync has
-// failed. A read calls it after taking its data: the data then holds no
-// write that a crash could take back. The wait is at most one COMMIT and
-// one sync, and none when nothing is waiting for a sync.
-func (s *walSync) settle() {
+// settle waits until every commit begun so far is durable. A read calls
+// it after taking its data: the data then holds no write that a crash
+// could take back. The wait is none when nothing is waiting for a sync,
+// and otherwise at most one COMMIT and two syncs (one may be under way).
+// If a sync failed first, the data may hold a commit that no sync
+// covered, and settle returns the failure for the read to fail with.
+func (s *walSync) settle() error {
 	want := s.started.Load()
 	if s.synced.Load() >= want {
-		return
+		return nil
 	}
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	for s.err == nil && s.synced.Load() < want {
 		s.cond.Wait()
 	}
-	s.mu.Unlock()
+	if s.synced.Load() >= want {
+		return nil
+	}
+	return fmt.Errorf("sqlite: the store stopped after a failed sync; reopen it: %w", s.err)
 }
 
 // close stops run once the writer has handed over its last batch, and

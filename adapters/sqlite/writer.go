@@ -189,7 +189,7 @@ func openWriter(ctx context.Context, abs string, o *Options) (*writer, error) {
 			w.closeConn()
 			return nil, fmt.Errorf("sqlite: open %q: %w", abs, err)
 		}
-		ws, err := newWALSync(main, o.FullFsync, walQueue)
+		ws, err := shareWALSync(main, o.FullFsync)
 		if err != nil {
 			w.closeConn()
 			return nil, err
@@ -319,7 +319,7 @@ func (w *writer) close() error {
 	<-w.exited
 	var serr error
 	if w.ws != nil {
-		serr = w.ws.close()
+		serr = w.ws.release()
 	}
 	return errors.Join(w.closeConn(), serr)
 }
