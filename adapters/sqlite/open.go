@@ -120,6 +120,44 @@ type DB struct {
 
 	closeOnce sync.Once
 	closeErr  error
+	// file is the file's identity, kept in openFiles while db is open.
+	file os.FileInfo
+}
+
+// openFiles holds the files this process has open through Open, one entry
+// per DB. checkPath must not open and close one of these again: closing
+// any descriptor of a file drops every POSIX lock the process holds on
+// it, SQLite's included. Open holds the lock throughout, so that two
+// Opens of one file cannot both take it for new.
+var openFiles struct {
+	sync.Mutex
+	fis []os.FileInfo
+}
+
+// fileInUse reports whether fi is a file this process has open through
+// Open. The caller holds openFiles.
+func fileInUse(fi os.FileInfo) bool {
+	for _, o := range openFiles.fis {
+		if os.SameFile(o, fi) {
+			return true
+		}
+	}
+	return false
+}
+
+// forgetFile removes db's entry from openFiles.
+func (db *DB) forgetFile() {
+	if db.file == nil {
+		return
+	}
+	openFiles.Lock()
+	defer openFiles.Unlock()
+	for i, o := range openFiles.fis {
+		if o == db.file {
+			openFiles.fis = append(openFiles.fis[:i], openFiles.fis[i+1:]...)
+			return
+		}
+	}
 }
 
 // Open opens the civicloop database at path, creating the file and its
@@ -136,6 +174,8 @@ func Open(path string, opts *Options) (*DB, error) {
 	if err := o.validate(); err != nil {
 		return nil, err
 	}
+	openFiles.Lock()
+	defer openFiles.Unlock()
 	abs, err := checkPath(path)
 	if err != nil {
 		return nil, err
@@ -154,6 +194,10 @@ func Open(path string, opts *Options) (*DB, error) {
 		return nil, err
 	}
 	db := &DB{path: abs, opts: o, w: w, read: read}
+	if fi, err := os.Stat(abs); err == nil {
+		db.file = fi
+		openFiles.fis = append(openFiles.fis, fi)
+	}
 	db.ledger = &LedgerStore{db: db}
 	db.org = &OrgStore{db: db}
 	db.points = &PointsStore{db: db}
@@ -169,6 +213,7 @@ func (db *DB) Path() string { return db.path }
 // requested after Close fail with ErrClosed. Close is idempotent.
 func (db *DB) Close() error {
 	db.closeOnce.Do(func() {
+		defer db.forgetFile()
 		werr := db.w.close()
 		db.stmts.Range(func(_, v any) bool {
 			_ = v.(*sql.Stmt).Close()
@@ -179,6 +224,9 @@ func (db *DB) Close() error {
 	})
 	return db.closeErr
 }
+
+// openToCheck opens a file for checkPath; tests count its calls.
+var openToCheck = os.OpenFile
 
 // sqliteMagic is the first 16 bytes of every SQLite database file.
 const sqliteMagic = "SQLite format 3\x00"
@@ -203,10 +251,14 @@ func checkPath(path string) (string, error) {
 		return "", fmt.Errorf("sqlite: open %q: path is a folder, not a file: %w", path, ErrInvalidPath)
 	case !fi.Mode().IsRegular():
 		return "", fmt.Errorf("sqlite: open %q: path is not a regular file (%s): %w", path, fi.Mode().Type(), ErrInvalidPath)
+	case fileInUse(fi):
+		// Checked when it was first opened, and in use: opening it
+		// again here would drop SQLite's locks on it (see openFiles).
+		return abs, nil
 	}
 	// O_RDWR without O_CREATE or O_TRUNC writes nothing; it only proves
 	// that the file may be written.
-	f, err := os.OpenFile(abs, os.O_RDWR, 0)
+	f, err := openToCheck(abs, os.O_RDWR, 0)
 	if err != nil {
 		return "", fmt.Errorf("sqlite: open %q: file is not writable: %v: %w", path, err, ErrInvalidPath)
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -297,4 +298,33 @@ func mustMigrations(t *testing.T) []migration {
 	ms, err := migrations()
 	require.NoError(t, err)
 	return ms
+}
+
+// A file this process already has open is not opened again by Open's
+// checks: closing that descriptor would drop every POSIX lock the process
+// holds on the file, SQLite's included. Once every DB on it is closed, the
+// file is checked again.
+func TestOpenDoesNotReopenAFileInUse(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "twice.db")
+	db1, err := Open(path, nil)
+	require.NoError(t, err)
+	var checks atomic.Int64
+	openToCheck = func(name string, flag int, perm os.FileMode) (*os.File, error) {
+		checks.Add(1)
+		return os.OpenFile(name, flag, perm)
+	}
+	t.Cleanup(func() { openToCheck = os.OpenFile })
+	db2, err := Open(path, nil)
+	require.NoError(t, err)
+	require.Zero(t, checks.Load(), "the file in use was opened by the checks")
+	require.NoError(t, db2.Close())
+	db3, err := Open(path, nil) // still in use by db1
+	require.NoError(t, err)
+	require.Zero(t, checks.Load())
+	require.NoError(t, db1.Close())
+	require.NoError(t, db3.Close())
+	db4, err := Open(path, nil)
+	require.NoError(t, err)
+	require.Equal(t, int64(1), checks.Load(), "a file no DB has open is checked")
+	require.NoError(t, db4.Close())
 }
