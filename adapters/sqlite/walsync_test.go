@@ -13,6 +13,8 @@ import (
 
 	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/require"
+
+	"github.com/civicloop/civicloop/ledger"
 )
 
 // gateSync replaces the log's sync with one that blocks until the test
@@ -41,6 +43,32 @@ func gate(t *testing.T, db *DB) *gateSync {
 		return syncFile(f, full)
 	}
 	return g
+}
+
+// heldTransfer starts a transfer of 2.50 to volunteer(0) and returns once
+// its commit waits for the sync g holds, checking that it is not
+// acknowledged before; the channel gets its result.
+func heldTransfer(t *testing.T, svc *ledger.Service, g *gateSync) <-chan error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() {
+		_, err := svc.Transfer(context.Background(), award("t1", volunteer(0), "2.50"))
+		done <- err
+	}()
+	require.Eventually(t, func() bool { return g.calls.Load() > 0 }, 10*time.Second, time.Millisecond)
+	notYet(t, done, "the transfer was acknowledged")
+	return done
+}
+
+// readBalance reads volunteer(0)'s balance in the background and sends
+// it to read when the read succeeds.
+func readBalance(svc *ledger.Service, read chan<- decimal.Decimal) {
+	go func() {
+		a, err := svc.Account(context.Background(), volunteer(0))
+		if err == nil {
+			read <- a.Balance
+		}
+	}()
 }
 
 // notYet fails if ch delivers within a short while.
@@ -74,21 +102,10 @@ func TestWALSyncAcknowledgesAndShowsOnlySyncedCommits(t *testing.T) {
 				defer db.w.inflight.Add(-1)
 			}
 			g := gate(t, db)
-			done := make(chan error, 1)
-			go func() {
-				_, err := svc.Transfer(ctx, award("t1", volunteer(0), "2.50"))
-				done <- err
-			}()
-			require.Eventually(t, func() bool { return g.calls.Load() > 0 }, 10*time.Second, time.Millisecond)
-			notYet(t, done, "the transfer was acknowledged")
+			done := heldTransfer(t, svc, g)
 
 			read := make(chan decimal.Decimal, 2)
-			go func() {
-				a, err := svc.Account(ctx, volunteer(0))
-				if err == nil {
-					read <- a.Balance
-				}
-			}()
+			readBalance(svc, read)
 			go func() {
 				// Entries reads in a transaction (readTx).
 				es, err := db.Ledger().Entries(ctx, volunteer(0), 0, 10)
@@ -139,7 +156,8 @@ func TestWALSyncFailureStopsWrites(t *testing.T) {
 	require.Equal(t, int64(1), g.calls.Load(), "no sync is tried after one failed")
 
 	// The first transfer's commit is visible in the file but no sync
-	// covered it: reads fail rather than show it (and do not hang).
+	// covered it: reads fail rather than show it (and do not hang). With
+	// synchronous=FULL SQLite never showed a commit whose sync failed.
 	_, err = svc.Account(ctx, volunteer(0))
 	require.ErrorIs(t, err, ErrStorage)
 	require.ErrorContains(t, err, "stopped after a failed sync")
@@ -202,4 +220,65 @@ func TestWALSyncManyCallers(t *testing.T) {
 	require.True(t, sum.Equal(decimal.RequireFromString("160")), "sum %s", sum)
 	_, err := svc.Audit(ctx)
 	require.NoError(t, err)
+}
+
+// SQLite follows a symbolic link to the database file and keeps the log
+// next to the link's target. The file walSync syncs must be that log, or
+// every commit is acknowledged without being synced at all: Open through
+// a link must work as in SyncNormal mode, and must not pick up a stray
+// file lying where the log of the link's own name would be.
+func TestWALSyncSyncsTheLogOfALinkedFile(t *testing.T) {
+	for _, stray := range []bool{false, true} {
+		name := map[bool]string{false: "plain link", true: "stray file at link-wal"}[stray]
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			target := filepath.Join(dir, "target.db")
+			db, err := Open(target, nil)
+			require.NoError(t, err)
+			require.NoError(t, db.Close())
+			link := filepath.Join(dir, "link.db")
+			require.NoError(t, os.Symlink(target, link))
+			if stray {
+				require.NoError(t, os.WriteFile(link+"-wal", nil, 0o600))
+			}
+
+			db, svc := openLedger(t, link, nil)
+			openAccounts(t, svc, 1)
+			_, err = svc.Transfer(context.Background(), award("t1", volunteer(0), "1.00"))
+			require.NoError(t, err)
+
+			synced, err := db.w.ws.f.Stat()
+			require.NoError(t, err)
+			written, err := os.Stat(target + "-wal")
+			require.NoError(t, err, "SQLite keeps the log next to the link's target")
+			require.True(t, os.SameFile(synced, written),
+				"walSync syncs %q, not the log SQLite writes (%q)", db.w.ws.path, target+"-wal")
+		})
+	}
+}
+
+// Another DB open on the same file in this process commits in durable
+// mode. Until that commit is synced, a read through this DB must not
+// return it: a power loss could still take it back. (The two share one
+// walSync; another process's commits are out of reach, see walSync.)
+func TestWALSyncOtherHandleShowsOnlySyncedCommits(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "l.db")
+	db1, svc1 := openLedger(t, path, nil)
+	openAccounts(t, svc1, 1)
+	_, svc2 := openLedger(t, path, nil)
+
+	g := gate(t, db1)
+	done := heldTransfer(t, svc1, g)
+
+	read := make(chan decimal.Decimal, 1)
+	readBalance(svc2, read)
+	select {
+	case v := <-read:
+		if !v.IsZero() {
+			t.Fatalf("the other handle returned balance %s from a commit not yet synced", v)
+		}
+	case <-time.After(50 * time.Millisecond):
+	}
+	g.let()
+	require.NoError(t, <-done)
 }
