@@ -105,7 +105,7 @@ func scanDoc[T any](r rowScanner, extra ...any) (T, error) {
 // readOne reads one document by key through the read pool, or returns
 // an error wrapping notFound.
 func readOne[T any](ctx context.Context, db *DB, notFound error, what, query, key string) (_ T, err error) {
-	defer db.settled(&err) // no caller sees a commit before it is durable
+	defer db.settled(ctx, &err) // no caller sees a commit before it is durable
 	v, err := scanDoc[T](db.reader().QueryRowContext(ctx, query, key))
 	if errors.Is(err, sql.ErrNoRows) {
 		return v, fmt.Errorf("sqlite: %s %q: %w", what, key, notFound)
@@ -119,7 +119,7 @@ func readOne[T any](ctx context.Context, db *DB, notFound error, what, query, ke
 // readAll reads the documents a query returns through the read pool, in
 // its order.
 func readAll[T any](ctx context.Context, db *DB, what, query string, args ...any) (_ []T, err error) {
-	defer db.settled(&err) // no caller sees a commit before it is durable
+	defer db.settled(ctx, &err) // no caller sees a commit before it is durable
 	return readAllIn[T](ctx, db.reader(), what, query, args...)
 }
 

@@ -211,7 +211,7 @@ func scanOrder(r rowScanner) (dispatch.Order, error) {
 
 // orders runs a query selecting (doc, item) through the read pool.
 func (s *DispatchStore) orders(ctx context.Context, what, query string, args ...any) (_ []dispatch.Order, err error) {
-	defer s.db.settled(&err) // no caller sees a commit before it is durable
+	defer s.db.settled(ctx, &err) // no caller sees a commit before it is durable
 	rows, err := s.db.reader().QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, dispatchErr(what, translate(err))
@@ -233,7 +233,7 @@ func (s *DispatchStore) orders(ctx context.Context, what, query string, args ...
 
 // Order implements dispatch.Store.
 func (s *DispatchStore) Order(ctx context.Context, id dispatch.OrderID) (_ dispatch.Order, err error) {
-	defer s.db.settled(&err) // no caller sees a commit before it is durable
+	defer s.db.settled(ctx, &err) // no caller sees a commit before it is durable
 	o, err := scanOrder(s.db.reader().QueryRowContext(ctx, `SELECT doc, item FROM dispatch_orders WHERE id = ?`, string(id)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return dispatch.Order{}, fmt.Errorf("sqlite: dispatch: order %q: %w", id, dispatch.ErrNotFound)
@@ -312,7 +312,7 @@ func (s *DispatchStore) Loads(ctx context.Context, teams []org.TeamID) ([]dispat
 
 // Events implements dispatch.Store.
 func (s *DispatchStore) Events(ctx context.Context, after uint64, limit int) (_ []dispatch.Event, err error) {
-	defer s.db.settled(&err) // no caller sees a commit before it is durable
+	defer s.db.settled(ctx, &err) // no caller sees a commit before it is durable
 	rows, err := s.db.reader().QueryContext(ctx, `SELECT doc, seq FROM dispatch_events WHERE seq > ? ORDER BY seq LIMIT ?`, after, max(limit, 0))
 	if err != nil {
 		return nil, dispatchErr("events", translate(err))
@@ -336,7 +336,7 @@ func (s *DispatchStore) Events(ctx context.Context, after uint64, limit int) (_ 
 
 // Position implements dispatch.Store.
 func (s *DispatchStore) Position(ctx context.Context, relay string) (_ uint64, err error) {
-	defer s.db.settled(&err) // no caller sees a commit before it is durable
+	defer s.db.settled(ctx, &err) // no caller sees a commit before it is durable
 	var seq uint64
 	err = s.db.reader().QueryRowContext(ctx, `SELECT seq FROM dispatch_positions WHERE relay = ?`, relay).Scan(&seq)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -185,7 +185,7 @@ func (applyGroup) runGroup(tx *wtx, rs []*writeReq) error {
 // Account returns an account, or an error wrapping
 // ledger.ErrAccountNotFound.
 func (s *LedgerStore) Account(ctx context.Context, id ledger.AccountID) (_ ledger.AccountRecord, err error) {
-	defer s.db.settled(&err) // no caller sees a commit before it is durable
+	defer s.db.settled(ctx, &err) // no caller sees a commit before it is durable
 	q, err := s.db.readStmt(ctx, `SELECT `+accountCols+` FROM ledger_accounts WHERE id = ?`)
 	if err != nil {
 		return ledger.AccountRecord{}, fmt.Errorf("sqlite: ledger: account %q: %w", id, err)
@@ -205,7 +205,7 @@ const maxPage = 1000
 
 // Accounts returns up to limit accounts with IDs greater than after, by ID.
 func (s *LedgerStore) Accounts(ctx context.Context, after ledger.AccountID, limit int) (_ []ledger.AccountRecord, err error) {
-	defer s.db.settled(&err) // no caller sees a commit before it is durable
+	defer s.db.settled(ctx, &err) // no caller sees a commit before it is durable
 	if limit <= 0 {
 		return nil, fmt.Errorf("sqlite: ledger: accounts: field limit: %d is not positive: %w", limit, ledger.ErrInvalid)
 	}
@@ -235,7 +235,7 @@ func (s *LedgerStore) Accounts(ctx context.Context, after ledger.AccountID, limi
 // Transfer returns a transfer record, or an error wrapping
 // ledger.ErrTransferNotFound.
 func (s *LedgerStore) Transfer(ctx context.Context, id ledger.TransferID) (_ ledger.TransferRecord, err error) {
-	defer s.db.settled(&err) // no caller sees a commit before it is durable
+	defer s.db.settled(ctx, &err) // no caller sees a commit before it is durable
 	q, err := s.db.readStmt(ctx, selectTransfer)
 	if err != nil {
 		return ledger.TransferRecord{}, fmt.Errorf("sqlite: ledger: transfer %q: %w", id, err)
@@ -250,7 +250,7 @@ func (s *LedgerStore) Transfer(ctx context.Context, id ledger.TransferID) (_ led
 // Transfers returns up to limit transfer records with IDs greater than
 // after, by ID.
 func (s *LedgerStore) Transfers(ctx context.Context, after ledger.TransferID, limit int) (_ []ledger.TransferRecord, err error) {
-	defer s.db.settled(&err) // no caller sees a commit before it is durable
+	defer s.db.settled(ctx, &err) // no caller sees a commit before it is durable
 	if limit <= 0 {
 		return nil, fmt.Errorf("sqlite: ledger: transfers: field limit: %d is not positive: %w", limit, ledger.ErrInvalid)
 	}
@@ -340,7 +340,7 @@ func (s *LedgerStore) EntryAsOf(ctx context.Context, id ledger.AccountID, at tim
 // DueHolds returns the IDs of up to limit pending holds due at now, by
 // HoldUntil then ID.
 func (s *LedgerStore) DueHolds(ctx context.Context, now time.Time, limit int) (_ []ledger.TransferID, err error) {
-	defer s.db.settled(&err) // no caller sees a commit before it is durable
+	defer s.db.settled(ctx, &err) // no caller sees a commit before it is durable
 	if limit <= 0 {
 		return nil, fmt.Errorf("sqlite: ledger: due holds: field limit: %d is not positive: %w", limit, ledger.ErrInvalid)
 	}

@@ -353,8 +353,8 @@ func (db *DB) readTx(ctx context.Context, fn func(tx reader) error) error {
 	}
 	var missing []string
 	err = fn(reader{db: db, tx: tx, missing: &missing})
-	tx.Rollback()    //nolint:errcheck // read-only: nothing to keep
-	db.settled(&err) // no caller sees a commit before it is durable
+	tx.Rollback()         //nolint:errcheck // read-only: nothing to keep
+	db.settled(ctx, &err) // no caller sees a commit before it is durable
 	// Statements first met inside the transaction were prepared on its
 	// connection only; now that the connection is back in the pool, prepare
 	// them on the pool so later readers find them cached.
@@ -428,10 +428,11 @@ func (r reader) QueryRowContext(ctx context.Context, query string, args ...any) 
 // runs after the read has taken its data and before the caller gets it:
 // no caller sees a write a crash could still take back. After a failed
 // sync, a read whose data may hold a commit no sync covered fails with
-// that failure instead.
-func (db *DB) settled(err *error) {
+// that failure instead, and a read whose ctx ends while it waits, with
+// ctx's error.
+func (db *DB) settled(ctx context.Context, err *error) {
 	if ws := db.w.ws; ws != nil {
-		if serr := ws.settle(); serr != nil && *err == nil {
+		if serr := ws.settle(ctx); serr != nil && *err == nil {
 			*err = serr
 		}
 	}

@@ -542,7 +542,7 @@ func (s *OrgStore) read(ctx context.Context, op string, fn func(tx reader) error
 
 // Node implements org.NodeStore.
 func (s *OrgStore) Node(ctx context.Context, id org.NodeID) (_ org.Node, err error) {
-	defer s.db.settled(&err) // no caller sees a commit before it is durable
+	defer s.db.settled(ctx, &err) // no caller sees a commit before it is durable
 	n, err := readNode(ctx, s.db.reader(), id)
 	if err != nil {
 		return org.Node{}, fmt.Errorf("sqlite: org: %w", err)

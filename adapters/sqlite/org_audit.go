@@ -31,7 +31,7 @@ func scanChange(r rowScanner) (org.Change, error) {
 
 // Changes implements org.AuditStore.
 func (s *OrgStore) Changes(ctx context.Context, q org.ChangeQuery) (_ []org.Change, err error) {
-	defer s.db.settled(&err) // no caller sees a commit before it is durable
+	defer s.db.settled(ctx, &err) // no caller sees a commit before it is durable
 	var (
 		col, id string
 		named   int
@@ -103,7 +103,7 @@ func (s *OrgStore) RecordRefusal(ctx context.Context, r org.Refusal) (int64, err
 
 // Refusals implements org.AuditStore.
 func (s *OrgStore) Refusals(ctx context.Context, after int64, limit int) (_ []org.Refusal, err error) {
-	defer s.db.settled(&err) // no caller sees a commit before it is durable
+	defer s.db.settled(ctx, &err) // no caller sees a commit before it is durable
 	rows, err := s.db.reader().QueryContext(ctx, `SELECT seq, actor, action, target, reason, at FROM org_refusals
 		WHERE seq > ? ORDER BY seq LIMIT ?`, after, max(limit, 1))
 	if err != nil {

@@ -105,7 +105,7 @@ func (s *OrgStore) EndPairing(ctx context.Context, id string, end time.Time, c o
 
 // Pairing implements org.PairingStore.
 func (s *OrgStore) Pairing(ctx context.Context, id string) (_ org.Pairing, err error) {
-	defer s.db.settled(&err) // no caller sees a commit before it is durable
+	defer s.db.settled(ctx, &err) // no caller sees a commit before it is durable
 	p, err := scanPairing(s.db.reader().QueryRowContext(ctx, `SELECT `+pairingCols+` FROM org_pairings WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return org.Pairing{}, fmt.Errorf("sqlite: org: %w", notFound("pairing", id))

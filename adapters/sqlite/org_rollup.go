@@ -13,7 +13,7 @@ import (
 
 // Rollup implements org.RollupStore.
 func (s *OrgStore) Rollup(ctx context.Context, node org.NodeID) (_ org.Rollup, err error) {
-	defer s.db.settled(&err) // no caller sees a commit before it is durable
+	defer s.db.settled(ctx, &err) // no caller sees a commit before it is durable
 	var (
 		r org.Rollup
 		k [5]int64

@@ -203,7 +203,7 @@ func checkReactivateTeam(tx *wtx, t org.Team) error {
 
 // Team implements org.TeamStore.
 func (s *OrgStore) Team(ctx context.Context, id org.TeamID) (_ org.Team, err error) {
-	defer s.db.settled(&err) // no caller sees a commit before it is durable
+	defer s.db.settled(ctx, &err) // no caller sees a commit before it is durable
 	t, err := scanTeam(s.db.reader().QueryRowContext(ctx, `SELECT `+teamCols+` FROM org_teams WHERE id = ?`, string(id)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return org.Team{}, fmt.Errorf("sqlite: org: %w", notFound("team", string(id)))

@@ -115,7 +115,7 @@ func (s *OrgStore) UpdateVolunteer(ctx context.Context, v org.Volunteer, c org.C
 }
 
 func (s *OrgStore) volunteerBy(ctx context.Context, what, where, arg string) (_ org.Volunteer, err error) {
-	defer s.db.settled(&err) // no caller sees a commit before it is durable
+	defer s.db.settled(ctx, &err) // no caller sees a commit before it is durable
 	v, err := scanVolunteer(s.db.reader().QueryRowContext(ctx, `SELECT `+volunteerCols+` FROM org_volunteers WHERE `+where, arg))
 	if errors.Is(err, sql.ErrNoRows) {
 		return org.Volunteer{}, fmt.Errorf("sqlite: org: volunteer %s: %w", what, org.ErrNotFound)

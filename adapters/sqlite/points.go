@@ -494,7 +494,7 @@ func (s *PointsStore) Awards(ctx context.Context, v org.VolunteerID, from, to ti
 
 // Usage implements points.Store.
 func (s *PointsStore) Usage(ctx context.Context, v org.VolunteerID, periods []string) (_ []decimal.Decimal, err error) {
-	defer s.db.settled(&err) // no caller sees a commit before it is durable
+	defer s.db.settled(ctx, &err) // no caller sees a commit before it is durable
 	out := make([]decimal.Decimal, len(periods))
 	for i, p := range periods {
 		var cur string
@@ -529,7 +529,7 @@ func (s *PointsStore) Objections(ctx context.Context, record string) ([]points.O
 
 // Item implements points.Store.
 func (s *PointsStore) Item(ctx context.Context, id string) (_ points.Item, err error) {
-	defer s.db.settled(&err) // no caller sees a commit before it is durable
+	defer s.db.settled(ctx, &err) // no caller sees a commit before it is durable
 	var stock int64
 	it, err := scanDoc[points.Item](s.db.reader().QueryRowContext(ctx, `SELECT doc, stock FROM points_items WHERE id = ?`, id), &stock)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -621,7 +621,7 @@ func (s *PointsStore) Refusals(ctx context.Context, after int64, limit int) ([]o
 
 // PendingOps implements points.Store.
 func (s *PointsStore) PendingOps(ctx context.Context, limit int) (_ []points.Op, err error) {
-	defer s.db.settled(&err) // no caller sees a commit before it is durable
+	defer s.db.settled(ctx, &err) // no caller sees a commit before it is durable
 	rows, err := s.db.reader().QueryContext(ctx, `SELECT doc, seq FROM points_ops WHERE acked = 0 ORDER BY seq LIMIT ?`, max(limit, 0))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: points: pending ops: %w", translate(err))

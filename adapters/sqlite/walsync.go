@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"sync"
@@ -101,8 +102,10 @@ type walSync struct {
 	// writes that readers already saw, so the store refuses every write
 	// after it, and settle no longer waits.
 	err error
-	// synced is broadcast on after each sync, to wake settle.
-	cond *sync.Cond
+	// tick, when a reader waits in settle, is closed after the next
+	// sync to wake it (and set to nil); nil when nobody waits, so that a
+	// sync allocates nothing.
+	tick chan struct{}
 
 	// syncFile syncs f; tests replace it to slow or fail the sync.
 	syncFile func(f *os.File, full bool) error
@@ -117,7 +120,6 @@ func newWALSync(path string, full bool, queue int) (*walSync, error) {
 		exited:   make(chan struct{}),
 		syncFile: syncFile,
 	}
-	s.cond = sync.NewCond(&s.mu)
 	if err := s.open(); err != nil {
 		return nil, err
 	}
@@ -195,7 +197,10 @@ func (s *walSync) flush() error {
 	if err == nil {
 		s.synced.Store(upto)
 	}
-	s.cond.Broadcast()
+	if s.tick != nil {
+		close(s.tick)
+		s.tick = nil
+	}
 	s.mu.Unlock()
 	return err
 }
@@ -234,21 +239,32 @@ func (s *walSync) failed() error {
 // could take back. The wait is none when nothing is waiting for a sync,
 // and otherwise at most one COMMIT and two syncs (one may be under way).
 // If a sync failed first, the data may hold a commit that no sync
-// covered, and settle returns the failure for the read to fail with.
-func (s *walSync) settle() error {
+// covered, and settle returns the failure for the read to fail with; if
+// ctx ends first, its error.
+func (s *walSync) settle(ctx context.Context) error {
 	want := s.started.Load()
-	if s.synced.Load() >= want {
-		return nil
+	for s.synced.Load() < want {
+		s.mu.Lock()
+		if s.synced.Load() >= want {
+			s.mu.Unlock()
+			break
+		}
+		if s.err != nil {
+			s.mu.Unlock()
+			return fmt.Errorf("sqlite: the store stopped after a failed sync; reopen it: %w", s.err)
+		}
+		if s.tick == nil {
+			s.tick = make(chan struct{})
+		}
+		tick := s.tick
+		s.mu.Unlock()
+		select {
+		case <-tick:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for s.err == nil && s.synced.Load() < want {
-		s.cond.Wait()
-	}
-	if s.synced.Load() >= want {
-		return nil
-	}
-	return fmt.Errorf("sqlite: the store stopped after a failed sync; reopen it: %w", s.err)
+	return nil
 }
 
 // close stops run once the writer has handed over its last batch, and

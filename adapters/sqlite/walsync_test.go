@@ -132,6 +132,24 @@ func TestWALSyncAcknowledgesAndShowsOnlySyncedCommits(t *testing.T) {
 	}
 }
 
+// A read waiting for a sync gives up when its context ends, with the
+// context's error, and the write it waited for is not harmed.
+func TestWALSyncReadWaitEndsWithContext(t *testing.T) {
+	db, svc := openLedger(t, filepath.Join(t.TempDir(), "l.db"), nil)
+	openAccounts(t, svc, 1)
+	g := gate(t, db)
+	done := heldTransfer(t, svc, g)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err := svc.Account(ctx, volunteer(0))
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	g.let()
+	require.NoError(t, <-done)
+	a, err := svc.Account(context.Background(), volunteer(0))
+	require.NoError(t, err)
+	require.True(t, a.Balance.Equal(decimal.RequireFromString("2.50")), "balance %s", a.Balance)
+}
+
 // When a sync of the log fails, the callers of the commits it covered
 // are told their write may not be on disk, and every later write and read
 // is refused with the same cause until the store is reopened.
