@@ -99,8 +99,8 @@ type walSync struct {
 
 	mu sync.Mutex
 	// err is the first failed sync. It sticks: the log may have lost
-	// writes that readers already saw, so the store refuses every write
-	// after it, and settle no longer waits.
+	// commits already made, so the store refuses every write after it,
+	// and settle fails every read that could see such a commit.
 	err error
 	// tick, when a reader waits in settle, is closed after the next
 	// sync to wake it (and set to nil); nil when nobody waits, so that a
@@ -120,26 +120,18 @@ func newWALSync(path string, full bool, queue int) (*walSync, error) {
 		exited:   make(chan struct{}),
 		syncFile: syncFile,
 	}
-	if err := s.open(); err != nil {
-		return nil, err
+	f, err := os.OpenFile(s.path, os.O_RDWR, 0)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open write-ahead log %q: %v: %w", s.path, err, ErrStorage)
 	}
+	s.f = f
 	// The migrations committed without a sync of their own.
-	if err := s.syncFile(s.f, s.full); err != nil {
-		s.f.Close()
-		return nil, fmt.Errorf("sqlite: sync %q: %v: %w", s.path, err, ErrStorage)
+	if err := s.sync(); err != nil {
+		f.Close()
+		return nil, err
 	}
 	go s.run()
 	return s, nil
-}
-
-// open opens the log file.
-func (s *walSync) open() error {
-	f, err := os.OpenFile(s.path, os.O_RDWR, 0)
-	if err != nil {
-		return fmt.Errorf("sqlite: open write-ahead log %q: %v: %w", s.path, err, ErrStorage)
-	}
-	s.f = f
-	return nil
 }
 
 // sync makes every write to the log so far durable. f stays the log file
@@ -189,13 +181,13 @@ func (s *walSync) flush() error {
 	upto := s.finished.Load()
 	err := s.failed()
 	if err == nil {
-		if err = s.sync(); err != nil {
-			s.fail(err)
-		}
+		err = s.sync()
 	}
 	s.mu.Lock()
 	if err == nil {
 		s.synced.Store(upto)
+	} else if s.err == nil {
+		s.err = err
 	}
 	if s.tick != nil {
 		close(s.tick)
@@ -218,13 +210,10 @@ func release(batch []*writeReq, syncErr error) {
 	}
 }
 
-// fail records the first failed sync.
-func (s *walSync) fail(err error) {
-	s.mu.Lock()
-	if s.err == nil {
-		s.err = err
-	}
-	s.mu.Unlock()
+// errStopped is the error of every write, and of every read that could see
+// an unsynced commit, after the sync that failed with err.
+func errStopped(err error) error {
+	return fmt.Errorf("sqlite: the store stopped after a failed sync; reopen it: %w", err)
 }
 
 // failed returns the sync failure that stopped the store, if any.
@@ -251,7 +240,7 @@ func (s *walSync) settle(ctx context.Context) error {
 		}
 		if s.err != nil {
 			s.mu.Unlock()
-			return fmt.Errorf("sqlite: the store stopped after a failed sync; reopen it: %w", s.err)
+			return errStopped(s.err)
 		}
 		if s.tick == nil {
 			s.tick = make(chan struct{})

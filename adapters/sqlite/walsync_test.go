@@ -170,7 +170,7 @@ func TestWALSyncFailureStopsWrites(t *testing.T) {
 
 	_, err = svc.Transfer(ctx, award("t2", volunteer(0), "1.00"))
 	require.ErrorIs(t, err, ErrStorage)
-	require.ErrorContains(t, err, "stopped writing after a failed sync")
+	require.ErrorContains(t, err, "stopped after a failed sync")
 	require.Equal(t, int64(1), g.calls.Load(), "no sync is tried after one failed")
 
 	// The first transfer's commit is visible in the file but no sync

@@ -404,7 +404,7 @@ func (w *writer) stopped() error {
 		return nil
 	}
 	if err := w.ws.failed(); err != nil {
-		return fmt.Errorf("sqlite: the store stopped writing after a failed sync; reopen it: %w", err)
+		return errStopped(err)
 	}
 	return nil
 }
